@@ -1,0 +1,43 @@
+# budget-disclosures — `make demo` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CORPUS ?= ../shared/corpus/dev
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test lint format bench bench-real sample clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the project with dev extras
+
+demo: $(STAMP)  ## ingest the samples in raw/ and show one query
+	$(BIN)/disclosures ingest raw/samples --curated curated ; test $$? -le 1
+	$(BIN)/python -m flows.demo --curated curated
+
+test: $(STAMP)  ## the test suite (unit, golden, flow tests)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)  ## accuracy + speed on the dev corpus (CORPUS=... to change)
+	$(BIN)/python -m benchmarks.run --corpus $(CORPUS) --out benchmarks/out/dev
+
+bench-real: $(STAMP)  ## identification + arithmetic on the real corpus
+	$(BIN)/python -m benchmarks.run --corpus ../shared/corpus/real --out benchmarks/out/real
+
+sample: $(STAMP)  ## regenerate raw/samples from the seed's figures
+	$(BIN)/python raw/samples/build_sample.py
+
+clean:
+	rm -rf curated/*/ benchmarks/out .pytest_cache

@@ -1,0 +1,1 @@
+"""Curated datasets: the schema (single source of truth) and atomic Parquet storage."""

@@ -1,0 +1,129 @@
+"""One definition per curated dataset: the single source of truth.
+
+The Parquet schema, the data dictionary, the expectation suites and the published data
+package are all derived from :data:`DATASETS`.  Names follow the public contract
+(``../shared/spec/curated-datasets.md``); columns marked ``extra`` are additions to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+_ARROW = {
+    "string": pa.string(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "bool": pa.bool_(),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # string | int | float | bool
+    zh: str
+    en: str
+    nullable: bool = True
+    enum: tuple[str, ...] = ()
+    pattern: str | None = None
+    unit: str | None = None
+    extra: bool = False  # not in the contract: an addition
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return _ARROW[self.type]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    zh: str
+    en: str
+    primary_key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    foreign_keys: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, c.arrow_type, nullable=c.nullable) for c in self.columns])
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+DOC_ID = Column("doc_id", "string", "文档标识", "first 16 hex digits of the PDF's SHA-256", False, pattern=r"^[0-9a-f]{16}$")
+CLASSIFICATIONS = ("function", "econ_dept", "econ_gov", "income_source", "expense_type", "project", "three_public", "unit")
+
+DOCUMENTS = Dataset(
+    "documents", "文档", "one row per PDF",
+    ("doc_id",),
+    (
+        DOC_ID,
+        Column("sha256", "string", "SHA-256 摘要", "full hex digest of the PDF", False, pattern=r"^[0-9a-f]{64}$"),
+        Column("source_name", "string", "文件名", "the file's name as received", False),
+        Column("unit_name", "string", "单位名称", "budget unit, e.g. 宝鸡市大数据管理中心"),
+        Column("unit_code", "string", "单位编码", "unit code when printed, e.g. 621002", pattern=r"^\d+$"),
+        Column("admin_region", "string", "行政区划", "city or county, e.g. 宝鸡市"),
+        Column("fiscal_year", "int", "预算年度", "fiscal year"),
+        Column("doc_kind", "string", "文档类型", "budget (预算) or final_account (决算)", enum=("budget", "final_account")),
+        Column("template", "string", "报表模板", "table set id from mappings (shaanxi-15, national-9, ...)"),
+        Column("pages", "int", "页数", "page count"),
+        Column("text_layer", "string", "文字层", "text, scanned or mixed", enum=("text", "scanned", "mixed")),
+        Column("status", "string", "状态", "ok, warn (validation warnings) or failed", False, enum=("ok", "warn", "failed")),
+        Column("pipeline_version", "string", "流水线版本", "version of the code that made the rows", False),
+        Column("reason", "string", "失败原因", "one-line reason when status is failed", extra=True),
+        Column("n_tables", "int", "表格数", "tables found", extra=True),
+        Column("n_line_items", "int", "明细行数", "line items extracted", extra=True),
+        Column("ingested_at", "string", "处理时间", "UTC time of ingestion (ISO 8601)", extra=True),
+    ),
+)
+
+TABLES = Dataset(
+    "tables", "表格", "one row per table found, including tables published empty",
+    ("doc_id", "table_no", "page_first"),
+    (
+        DOC_ID,
+        Column("table_no", "string", "表号", "table number as printed: 5, 3-1", False),
+        Column("title", "string", "表名", "title as printed, cleaned"),
+        Column("kind", "string", "表类型", "canonical table kind from mappings", False),
+        Column("page_first", "int", "起始页", "first page"),
+        Column("page_last", "int", "结束页", "last page"),
+        Column("n_rows", "int", "行数", "body rows read"),
+        Column("is_empty", "bool", "是否空表", "published as an empty form (空表)", False),
+        Column("method", "string", "提取方法", "which extractor produced it"),
+        Column("unit_printed", "string", "金额单位", "元, 万元 or 千元 as the table states", extra=True),
+        Column("n_line_items", "int", "明细行数", "line items from this table", extra=True),
+    ),
+    foreign_keys=(("doc_id", "documents", "doc_id"),),
+)
+
+LINE_ITEMS = Dataset(
+    "line_items", "金额明细", "every money figure of every table, long format",
+    (),
+    (
+        DOC_ID,
+        Column("fiscal_year", "int", "预算年度", "fiscal year"),
+        Column("table_no", "string", "表号", "table number as printed", False),
+        Column("kind", "string", "表类型", "canonical table kind", False),
+        Column("classification", "string", "分类", "which axis the row belongs to", False, enum=CLASSIFICATIONS),
+        Column("code", "string", "科目编码", "the row's classification code, digits only", pattern=r"^\d+$"),
+        Column("name", "string", "科目名称", "the row's item name, cleaned", False),
+        Column("level", "int", "科目级次", "1, 2, 3 for 类, 款, 项"),
+        Column("parent_code", "string", "上级科目编码", "code of the level above", pattern=r"^\d+$"),
+        Column("alt_code", "string", "政府经济分类编码", "second code on the row (政府预算经济分类)", pattern=r"^\d+$"),
+        Column("alt_name", "string", "政府经济分类名称", "its name"),
+        Column("measure", "string", "指标", "canonical column id (total, basic, project, ...)", False),
+        Column("amount_yuan", "float", "金额（元）", "the figure in yuan", False, unit="元"),
+        Column("amount_printed", "string", "原文金额", "the figure as printed", False),
+        Column("unit_printed", "string", "原文单位", "元, 万元 or 千元 as the table states", False, enum=("元", "万元", "千元", "亿元")),
+        Column("page", "int", "页码", "page the row was read from", False),
+        Column("column", "string", "表头路径", "header path above the figure, e.g. 基本支出/人员经费", extra=True),
+        Column("row_label", "string", "行标签", "the row label as printed", extra=True),
+    ),
+    foreign_keys=(("doc_id", "documents", "doc_id"),),
+)
+
+DATASETS: dict[str, Dataset] = {d.name: d for d in (DOCUMENTS, TABLES, LINE_ITEMS)}

@@ -1,0 +1,1 @@
+"""The PDF side: pages, text lines, ruled lines and cell grids. No budget knowledge here."""

@@ -1,0 +1,1 @@
+"""Prefect wiring (flows, tasks, CLI) and the plain-Python per-document pipeline."""

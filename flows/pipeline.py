@@ -1,0 +1,239 @@
+"""One document end to end, as plain Python (no Prefect): the library-level wiring.
+
+raw PDF → extractors (pages, grids) → mappings (identify, normalise) → datasets (Parquet).
+The Prefect flow calls :func:`ingest_document` once per document; tests and notebooks can
+call it directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from curation import store
+from extractors.base import PageContent
+from extractors.document import DocumentError, identify_file, iter_pages, open_pdf
+from extractors.grid import RuledGridExtractor
+from mappings.identify import PageTables, TableInstance, detect_template, identify_tables
+from mappings.loader import MAPPINGS_DIR, default_templates
+from mappings.metadata import read_metadata
+from mappings.normalize import make_context, normalize_table, split_header
+
+log = logging.getLogger(__name__)
+PACKAGE_VERSION = "0.1.0"
+
+
+@lru_cache(maxsize=1)
+def pipeline_version() -> str:
+    """Code version plus a digest of the rule files: a rule change is a new version."""
+    digest = hashlib.sha256()
+    for path in sorted(MAPPINGS_DIR.rglob("*")):
+        if path.suffix in {".yml", ".csv"}:
+            digest.update(path.relative_to(MAPPINGS_DIR).as_posix().encode())
+            digest.update(path.read_bytes())
+    return f"{PACKAGE_VERSION}+{digest.hexdigest()[:8]}"
+
+
+@dataclass(slots=True)
+class DocumentSummary:
+    """One row of the run summary."""
+
+    file: str
+    doc_id: str | None
+    unit: str | None = None
+    year: int | None = None
+    template: str | None = None
+    pages: int = 0
+    tables: int = 0
+    line_items: int = 0
+    status: str = "ok"
+    reason: str = ""
+    seconds: float = 0.0
+    skipped: bool = False
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def document_text_layer(pages: list[PageContent]) -> str:
+    """``text``, ``scanned`` (no usable text anywhere) or ``mixed``."""
+    kinds = {p.text_layer for p in pages if p.chars or p.n_images}
+    unusable = kinds & {"scanned", "garbled"}
+    if not unusable:
+        return "text"
+    return "scanned" if kinds <= {"scanned", "garbled"} else "mixed"
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def extract_document(path: Path) -> tuple[list[PageTables], list[str], list[PageContent]]:
+    """Read every page once; keep its text lines and grids, drop its characters."""
+    extractor = RuledGridExtractor()
+    pdf = open_pdf(path)
+    page_tables: list[PageTables] = []
+    texts: list[str] = []
+    layers: list[PageContent] = []
+    try:
+        for page in iter_pages(pdf):
+            grids = extractor.extract(str(path), page)
+            page_tables.append(PageTables(page.number, page.lines, grids))
+            texts.append(page.text)
+            layers.append(PageContent(page.number, page.width, page.height, page.chars[:1], [], [], page.text_layer, page.n_images))
+    finally:
+        pdf.close()
+    return page_tables, texts, layers
+
+
+def _unit_code(items: list[dict], unit_name: str | None) -> str | None:
+    """The unit's code as printed in the unit-row tables (表2/表3 单位编码)."""
+    candidates = [i for i in items if i["classification"] == "unit" and i["code"]]
+    for item in candidates:
+        if unit_name and item["name"] == unit_name and len(item["code"]) >= 6:
+            return item["code"]
+    long_codes = [i["code"] for i in candidates if len(i["code"]) >= 6]
+    return long_codes[0] if long_codes else None
+
+
+def _table_row(doc_id: str, table: TableInstance, n_items: int) -> dict:
+    n_rows = sum(max(len(g.rows) - split_header(g), 0) for g in table.grids)
+    return {
+        "doc_id": doc_id,
+        "table_no": table.table_no,
+        "title": table.title,
+        "kind": table.kind,
+        "page_first": table.page_first,
+        "page_last": table.page_last,
+        "n_rows": n_rows,
+        "is_empty": table.is_empty or n_items == 0 and table.rule is not None and table.rule.layout not in {"performance", "none", "project_rows"} and _looks_empty(table),
+        "method": ",".join(sorted({g.method for g in table.grids})),
+        "unit_printed": table.unit,
+        "n_line_items": n_items,
+    }
+
+
+def _looks_empty(table: TableInstance) -> bool:
+    """An empty form: a table whose body holds no figure at all."""
+    return all(split_header(g) >= len(g.rows) for g in table.grids)
+
+
+def build_rows(path: Path, doc_id: str, sha256: str) -> tuple[dict[str, list[dict]], DocumentSummary]:
+    """All curated rows of one readable document."""
+    page_tables, texts, layers = extract_document(path)
+    template = detect_template(page_tables, default_templates())
+    meta = read_metadata(texts)
+    tables, _catalogue = identify_tables(page_tables, template)
+    items: list[dict] = []
+    table_rows: list[dict] = []
+    if template is not None:
+        ctx = make_context(doc_id, meta.fiscal_year, template)
+        for table in tables:
+            table_items = [i.as_dict() for i in normalize_table(table, ctx)]
+            items.extend(table_items)
+            table_rows.append(_table_row(doc_id, table, len(table_items)))
+    unit_code = _unit_code(items, meta.unit_name)
+    document = {
+        "doc_id": doc_id,
+        "sha256": sha256,
+        "source_name": path.name,
+        "unit_name": meta.unit_name,
+        "unit_code": unit_code,
+        "admin_region": meta.admin_region,
+        "fiscal_year": meta.fiscal_year,
+        "doc_kind": template.doc_kind if template else meta.doc_kind,
+        "template": template.id if template else None,
+        "pages": len(page_tables),
+        "text_layer": document_text_layer(layers),
+        "status": "ok",
+        "pipeline_version": pipeline_version(),
+        "reason": None if template else "no known table template recognised",
+        "n_tables": len(table_rows),
+        "n_line_items": len(items),
+        "ingested_at": _now(),
+    }
+    summary = DocumentSummary(
+        file=path.name, doc_id=doc_id, unit=meta.unit_name, year=meta.fiscal_year,
+        template=document["template"], pages=document["pages"], tables=len(table_rows),
+        line_items=len(items), reason=document["reason"] or "",
+    )
+    return {"line_items": items, "tables": table_rows, "documents": [document]}, summary
+
+
+def failed_document_row(path: Path, doc_id: str, sha256: str, reason: str) -> dict:
+    return {
+        "doc_id": doc_id, "sha256": sha256, "source_name": path.name, "status": "failed",
+        "pipeline_version": pipeline_version(), "reason": reason, "n_tables": 0,
+        "n_line_items": 0, "ingested_at": _now(), "pages": None,
+    }
+
+
+def already_ingested(curated: Path, doc_id: str, sha256: str) -> bool:
+    row = store.read_document_row(curated, doc_id)
+    return bool(row and row.get("sha256") == sha256 and row.get("pipeline_version") == pipeline_version())
+
+
+def replace_changed_source(curated: Path, source_name: str, doc_id: str) -> None:
+    """A file whose bytes changed replaces its old rows everywhere (matched by file name)."""
+    for row in store.read_all_documents(curated):
+        if row.get("source_name") == source_name and row.get("doc_id") != doc_id:
+            store.remove_document(curated, row["doc_id"])
+
+
+def ingest_document(path: Path, curated: Path, force: bool = False) -> DocumentSummary:
+    """Ingest one PDF into ``curated``; never raises for bad input (the reason is reported)."""
+    started = time.perf_counter()
+    path = Path(path)
+    try:
+        identity = identify_file(path)
+    except OSError as error:
+        return DocumentSummary(path.name, None, status="failed", reason=f"cannot read file: {error.strerror or error}")
+    doc_id = identity.doc_id
+    if not force and already_ingested(curated, doc_id, identity.sha256):
+        row = store.read_document_row(curated, doc_id) or {}
+        return DocumentSummary(
+            path.name, doc_id, row.get("unit_name"), row.get("fiscal_year"), row.get("template"),
+            row.get("pages") or 0, row.get("n_tables") or 0, row.get("n_line_items") or 0,
+            row.get("status", "ok"), row.get("reason") or "", 0.0, skipped=True,
+        )
+    replace_changed_source(curated, path.name, doc_id)
+    try:
+        rows, summary = build_rows(path, doc_id, identity.sha256)
+    except DocumentError as error:
+        reason = str(error)
+        rows = {"documents": [failed_document_row(path, doc_id, identity.sha256, reason)], "line_items": [], "tables": []}
+        summary = DocumentSummary(path.name, doc_id, status="failed", reason=reason)
+    except Exception as error:  # a bug on one document never stops the batch
+        log.error("internal error on %s:\n%s", path.name, traceback.format_exc())
+        reason = f"internal error: {type(error).__name__}: {error}"
+        rows = {"documents": [failed_document_row(path, doc_id, identity.sha256, reason)], "line_items": [], "tables": []}
+        summary = DocumentSummary(path.name, doc_id, status="failed", reason=reason)
+    store.write_document(curated, doc_id, rows)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+def discover_pdfs(paths: list[Path]) -> list[Path]:
+    """PDF files named, or found (recursively) in folders named; sorted, de-duplicated."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() == ".pdf")
+        elif path.exists():
+            found.append(path)
+        else:
+            raise FileNotFoundError(str(path))
+    seen: set[Path] = set()
+    unique = []
+    for path in found:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(path)
+    return unique

@@ -1,0 +1,177 @@
+"""Identify a document's template and its tables: number, title, page span, empty forms.
+
+Input: per page, the text lines and the cell grids the extractors found.  Output: one
+:class:`TableInstance` per printed table (a table continued over pages is one instance).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from extractors.base import RawGrid, TextLine
+
+from .models import TableRule, Template, normalise_title
+from .text import clean_label, find_money_unit
+
+_CATALOGUE_HEADERS = ("报表名称", "是否空表")
+_PAGE_FOOTER = re.compile(r"^第\s*\d+\s*页")
+
+
+@dataclass(slots=True)
+class PageTables:
+    """What identification needs of one page."""
+
+    number: int
+    lines: list[TextLine]
+    grids: list[RawGrid]
+
+
+@dataclass(slots=True)
+class TableInstance:
+    table_no: str
+    title: str
+    rule: TableRule | None
+    grids: list[RawGrid] = field(default_factory=list)
+    pages: list[int] = field(default_factory=list)
+    unit: str | None = None
+    is_empty: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.rule.kind if self.rule else "unknown"
+
+    @property
+    def page_first(self) -> int:
+        return min(self.pages) if self.pages else 0
+
+    @property
+    def page_last(self) -> int:
+        return max(self.pages) if self.pages else 0
+
+
+def _title_index(template: Template) -> dict[str, TableRule]:
+    return {title: rule for rule in template.tables for title in rule.titles}
+
+
+def match_title(text: str, template: Template) -> TableRule | None:
+    """The table rule whose title the line prints (exact, else the longest contained title)."""
+    norm = normalise_title(text)
+    if len(norm) < 3:
+        return None
+    index = _title_index(template)
+    if norm in index:
+        return index[norm]
+    best = None
+    for title, rule in index.items():
+        if len(title) >= 4 and title in norm and len(norm) <= len(title) + 12:
+            if best is None or len(title) > len(best[0]):
+                best = (title, rule)
+    return best[1] if best else None
+
+
+def detect_template(pages: list[PageTables], templates: tuple[Template, ...]) -> Template | None:
+    """The template whose table titles the document prints most often (exact title lines)."""
+    lines = {normalise_title(line.text) for page in pages for line in page.lines}
+    best: tuple[int, int, Template] | None = None
+    for template in templates:
+        hits = sum(1 for rule in template.tables if any(t in lines for t in rule.titles))
+        phrase_hits = sum(1 for p in template.detect.phrases if any(p in line for line in lines))
+        if hits == 0 and phrase_hits < template.detect.min_hits:
+            continue
+        score = (hits, phrase_hits, template)
+        if best is None or score[:2] > best[:2]:
+            best = score
+    return best[2] if best else None
+
+
+def _number_of(line: str, template: Template) -> str | None:
+    match = template.number_regex.match(clean_label(line).replace(" ", ""))
+    return match.group(1) if match else None
+
+
+def _is_catalogue(grid: RawGrid) -> bool:
+    head = "".join(cell.text for row in grid.rows[:2] for cell in row)
+    return all(token in head.replace("\n", "") for token in _CATALOGUE_HEADERS)
+
+
+def read_catalogue(grid: RawGrid, template: Template) -> dict[str, bool]:
+    """表N → published as an empty form, from the catalogue's 是否空表 column."""
+    empty: dict[str, bool] = {}
+    for index in range(len(grid.rows)):
+        texts = [clean_label(t) for t in grid.row_texts(index)]
+        number = next((_number_of(t, template) for t in texts if _number_of(t, template)), None)
+        if number is None:
+            continue
+        empty[number] = any(t == "是" for t in texts)
+    return empty
+
+
+def identify_tables(pages: list[PageTables], template: Template | None) -> tuple[list[TableInstance], dict[str, bool]]:
+    """Group grids into tables using the "表N" line and the title printed above each grid.
+
+    A grid with no number or title above continues the table before it (tables that cross
+    pages, with or without repeated headers); a title left at the foot of a page with no grid
+    under it is carried to the next page's first grid (title on one page, body on the next).
+    """
+    tables: list[TableInstance] = []
+    catalogue: dict[str, bool] = {}
+    current: TableInstance | None = None
+    pending: list[TextLine] = []
+    for page in pages:
+        for grid in page.grids:
+            above = pending + grid.lines_above
+            pending = []
+            if template is not None and _is_catalogue(grid):
+                catalogue.update(read_catalogue(grid, template))
+                current = None
+                continue
+            number, rule, title = _read_heading(above, template)
+            if number is None and rule is None:
+                if current is not None:
+                    current.grids.append(grid)
+                    if grid.page not in current.pages:
+                        current.pages.append(grid.page)
+                continue
+            if rule is None and template is not None and number is not None:
+                rule = template.table(number)
+            table_no = number or (rule.table_no if rule else str(len(tables) + 1))
+            current = TableInstance(table_no=table_no, title=title, rule=rule, grids=[grid], pages=[grid.page])
+            current.unit = next((u for u in (find_money_unit(line.text) for line in above) if u), None)
+            tables.append(current)
+        last_bottom = max((g.bbox[3] for g in page.grids), default=0.0)
+        pending = [
+            line for line in page.lines
+            if line.top > last_bottom and not _PAGE_FOOTER.match(line.text.replace(" ", ""))
+        ]
+        if template is None or not any(
+            _number_of(line.text, template) or match_title(line.text, template) for line in pending
+        ):
+            pending = []
+    _mark_empty(tables, catalogue)
+    return tables, catalogue
+
+
+def _read_heading(lines: list[TextLine], template: Template | None) -> tuple[str | None, TableRule | None, str]:
+    number = None
+    rule = None
+    title = ""
+    for line in lines:
+        text = line.text.strip()
+        if template is None:
+            continue
+        found = _number_of(text, template)
+        if found:
+            number = found
+            continue
+        matched = match_title(text, template)
+        if matched:
+            rule, title = matched, clean_label(text)
+    return number, rule, title
+
+
+def _mark_empty(tables: list[TableInstance], catalogue: dict[str, bool]) -> None:
+    for table in tables:
+        if catalogue.get(table.table_no):
+            table.is_empty = True

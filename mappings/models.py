@@ -1,0 +1,163 @@
+"""Pydantic models of the mapping rules (frozen, unknown keys rejected).
+
+Everything that varies by province, template, year or layout is data in ``mappings/``;
+these models are the only way the engine reads it, so a typo in a rule file fails loudly.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Layout = Literal[
+    "coded_rows",  # rows keyed by a classification code (功能/经济分类 detail tables)
+    "side_by_side",  # 收入 | 支出 blocks of (项目, 金额) pairs (收支总表)
+    "unit_rows",  # rows are budget units (单位编码, 单位名称)
+    "item_columns",  # the items are columns, rows are units ("三公"经费 table)
+    "project_rows",  # 专项 / 项目 lists
+    "performance",  # 绩效目标 forms
+    "catalogue",  # the list of published tables (报表目录)
+    "none",  # recognised but not mapped to line items
+]
+
+
+class Rule(BaseModel):
+    """Base of every rule: frozen, strict, and it must say what it repairs or maps."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ColumnRule(Rule):
+    """Map a header path (``基本支出/人员经费``) to a column role or a measure id."""
+
+    role: str = Field(description="measure id, or a label role: seq, code, name, alt_code, ...")
+    leaf: list[str] = Field(default_factory=list, description="the last header level is one of")
+    leaf_contains: list[str] = Field(default_factory=list)
+    under: list[str] = Field(default_factory=list, description="some upper level contains one of")
+    not_under: list[str] = Field(default_factory=list)
+    note: str = ""
+
+    def matches(self, path: list[str]) -> bool:
+        if not path:
+            return False
+        leaf, upper = path[-1], path[:-1]
+        if self.leaf and leaf not in self.leaf:
+            return False
+        if self.leaf_contains and not any(token in leaf for token in self.leaf_contains):
+            return False
+        if self.under and not any(token in level for level in upper for token in self.under):
+            return False
+        return not (
+            self.not_under and any(token in level for level in upper for token in self.not_under)
+        )
+
+
+class BlockRule(Rule):
+    """Which classification a side-by-side block holds, by its header text."""
+
+    header_contains: list[str]
+    classification: str
+    note: str = ""
+
+
+class ItemRule(Rule):
+    """item_columns layout: header path → (item name, measure)."""
+
+    item: str
+    leaf_contains: list[str] = Field(min_length=1)
+    under: list[str] = Field(default_factory=list)
+    note: str = ""
+
+    def matches(self, path: list[str]) -> bool:
+        leaf, upper = path[-1], path[:-1]
+        if not any(token in leaf for token in self.leaf_contains):
+            return False
+        return not self.under or any(t in level for level in upper for t in self.under)
+
+
+class GroupRule(Rule):
+    """item_columns layout: an upper header level that sets the measure (本年预算 → amount)."""
+
+    header_contains: list[str]
+    measure: str
+
+
+class TotalRule(Rule):
+    """Row labels that are grand totals or subtotals, and the contract name they get."""
+
+    labels: list[str]
+    name: str
+    note: str = ""
+
+
+class TableRule(Rule):
+    """One table of a template."""
+
+    table_no: str
+    kind: str
+    titles: list[str] = Field(min_length=1, description="title variants as printed")
+    layout: Layout = "none"
+    classification: str | None = None
+    required: bool = True
+    note: str = ""
+
+    @field_validator("titles")
+    @classmethod
+    def _normalise(cls, titles: list[str]) -> list[str]:
+        return [normalise_title(t) for t in titles]
+
+
+class Detect(Rule):
+    """How a document reveals its template: phrases in its text, scored by count."""
+
+    phrases: list[str] = Field(min_length=1)
+    min_hits: int = 1
+    note: str = ""
+
+
+class Template(Rule):
+    """A table set (``shaanxi-15``, ``national-9``, ...), one YAML file per template."""
+
+    id: str
+    name: str
+    doc_kind: Literal["budget", "final_account"]
+    note: str = ""
+    detect: Detect
+    number_pattern: str = Field(
+        default=r"^表\s*([0-9]+(?:-[0-9]+)?)$",
+        description="regex with one group: the table number as printed above a table",
+    )
+    default_unit: str = "万元"
+    tables: list[TableRule] = Field(min_length=1)
+    columns: list[ColumnRule] = Field(default_factory=list, description="template overrides")
+
+    @cached_property
+    def number_regex(self) -> re.Pattern[str]:
+        return re.compile(self.number_pattern)
+
+    def table(self, table_no: str) -> TableRule | None:
+        return next((t for t in self.tables if t.table_no == table_no), None)
+
+
+class Vocabulary(Rule):
+    """Shared header and label vocabulary (``mappings/vocabulary.yml``)."""
+
+    note: str = ""
+    columns: list[ColumnRule]
+    blocks: list[BlockRule]
+    totals: list[TotalRule]
+    item_columns: list[ItemRule]
+    item_groups: list[GroupRule]
+    empty_markers: list[str]
+    measures: dict[str, str] = Field(description="measure id → Chinese header it stands for")
+
+
+def normalise_title(text: str) -> str:
+    """Titles compare without spaces, quotes or bracket width."""
+    from .text import fold_width
+
+    text = fold_width(text)
+    return re.sub(r"[\s\"“”'‘’]", "", text)

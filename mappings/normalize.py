@@ -1,0 +1,396 @@
+"""Turn identified tables (cell grids) into the contract's ``line_items`` rows.
+
+Columns are matched by header *meaning* (vocabulary rules over the header path), never by
+position; each layout (``coded_rows``, ``side_by_side``, ...) is a small function, and what
+varies by template is data in ``mappings/``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from extractors.base import RawGrid
+
+from .codelists import code_for_name, code_level, parent_code
+from .identify import TableInstance
+from .loader import vocabulary
+from .models import ColumnRule, Template, Vocabulary
+from .text import (
+    clean_label,
+    clean_name,
+    fold_width,
+    is_code,
+    parse_amount,
+    split_code_name,
+    to_yuan,
+)
+
+LABEL_ROLES = frozenset(
+    {"seq", "code", "name", "alt_code", "alt_name", "code_name", "code_lei", "code_kuan", "code_xiang"}
+)
+_DECIMAL = re.compile(r"^[+-]?[\d,]+\.\d+$|^\(?[\d,]+(\.\d+)?\)?$")
+_YEAR = re.compile(r"(20\d{2})\s*年")
+
+
+@dataclass(slots=True)
+class LineItem:
+    doc_id: str
+    fiscal_year: int | None
+    table_no: str
+    kind: str
+    classification: str
+    code: str | None
+    name: str
+    level: int | None
+    parent_code: str | None
+    alt_code: str | None
+    alt_name: str | None
+    measure: str
+    amount_yuan: float
+    amount_printed: str
+    unit_printed: str
+    page: int
+    column: str = ""
+    row_label: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class Context:
+    doc_id: str
+    fiscal_year: int | None
+    template: Template
+    vocab: Vocabulary
+
+
+# --------------------------------------------------------------------------- headers
+
+
+def header_text(text: str) -> str:
+    """Header cells compare without spaces or line breaks (headers wrapped mid-word)."""
+    return re.sub(r"\s+", "", fold_width(text))
+
+
+def _is_body_row(texts: list[str]) -> bool:
+    """A row is data when it holds a figure with decimals, a code, or a total with figures.
+
+    Header rows hold words and sometimes column numbers (栏次 1 2 3), never decimals or codes.
+    """
+    integers = 0
+    total = False
+    for text in texts:
+        t = text.replace("\n", "").replace(" ", "")
+        if not t:
+            continue
+        if parse_amount(t) is not None:
+            if "." in t or "," in t or t in {"0", "-0"}:
+                return True
+            integers += 1
+        if is_code(t) or split_code_name(t)[0] is not None and not t.isdigit():
+            return True
+        if clean_name(t) in {"合计", "总计"}:
+            total = True
+    return total and integers > 0
+
+
+def split_header(grid: RawGrid) -> int:
+    """Index of the first body row (rows before it are the header)."""
+    for index in range(len(grid.rows)):
+        if _is_body_row(grid.row_texts(index)):
+            return index
+    return len(grid.rows)
+
+
+def column_paths(grid: RawGrid, n_header: int) -> list[list[str]]:
+    """The header path above each atomic column, top level first (merged headers kept)."""
+    paths: list[list[str]] = [[] for _ in range(grid.n_cols)]
+    cells = sorted((cell for row in grid.rows[:n_header] for cell in row), key=lambda c: (c.top, c.x0))
+    for cell in cells:
+        text = header_text(cell.text)
+        if not text:
+            continue
+        for col in range(cell.col0, cell.col1 + 1):
+            if not paths[col] or paths[col][-1] != text:
+                paths[col].append(text)
+    return paths
+
+
+def column_roles(paths: list[list[str]], rules: Iterable[ColumnRule]) -> list[str | None]:
+    rules = list(rules)
+    return [next((rule.role for rule in rules if rule.matches(path)), None) for path in paths]
+
+
+@dataclass(slots=True)
+class Frame:
+    """A grid's body with its column paths and roles (inherited by header-less continuations)."""
+
+    grid: RawGrid
+    paths: list[list[str]]
+    roles: list[str | None]
+    body: list[list[str]]
+
+
+def frames_of(table: TableInstance, ctx: Context) -> list[Frame]:
+    """One frame per grid; a continuation page without a header reuses the previous header."""
+    rules = [*ctx.template.columns, *ctx.vocab.columns]
+    frames: list[Frame] = []
+    previous: Frame | None = None
+    for grid in table.grids:
+        n_header = split_header(grid)
+        if n_header > 0:
+            paths = column_paths(grid, n_header)
+        elif previous is not None:
+            paths = _inherit_paths(previous, grid)
+        else:
+            paths = [[] for _ in range(grid.n_cols)]
+        roles = column_roles(paths, rules)
+        body = [grid.row_texts(i) for i in range(n_header, len(grid.rows))]
+        frame = Frame(grid, paths, roles, body)
+        frames.append(frame)
+        previous = frame
+    return frames
+
+
+def _inherit_paths(previous: Frame, grid: RawGrid) -> list[list[str]]:
+    """Match columns of a header-less continuation to the previous page's by x position."""
+    if grid.n_cols == previous.grid.n_cols:
+        return [list(p) for p in previous.paths]
+    old = previous.grid.col_bounds
+    centres = [(old[i] + old[i + 1]) / 2 for i in range(len(old) - 1)]
+    out = []
+    for i in range(grid.n_cols):
+        centre = (grid.col_bounds[i] + grid.col_bounds[i + 1]) / 2
+        nearest = min(range(len(centres)), key=lambda j: abs(centres[j] - centre))
+        out.append(list(previous.paths[nearest]))
+    return out
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def total_name(label: str, vocab: Vocabulary) -> str | None:
+    """``合计``/``总计`` when the row label is a grand-total or subtotal label."""
+    name = clean_name(label).replace(" ", "")
+    for rule in vocab.totals:
+        if name in rule.labels:
+            return rule.name
+    return None
+
+
+def _printed(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _make_item(
+    ctx: Context, table: TableInstance, frame: Frame, classification: str, code: str | None,
+    name: str, measure: str, printed: str, column: list[str], row_label: str,
+    alt_code: str | None = None, alt_name: str | None = None,
+) -> LineItem | None:
+    value = parse_amount(printed)
+    if value is None:
+        return None
+    unit = table.unit or ctx.template.default_unit
+    return LineItem(
+        doc_id=ctx.doc_id,
+        fiscal_year=ctx.fiscal_year,
+        table_no=table.table_no,
+        kind=table.kind,
+        classification=classification,
+        code=code,
+        name=name,
+        level=code_level(classification, code),
+        parent_code=parent_code(classification, code),
+        alt_code=alt_code,
+        alt_name=alt_name,
+        measure=measure,
+        amount_yuan=to_yuan(value, unit),
+        amount_printed=_printed(printed),
+        unit_printed=unit,
+        page=frame.grid.page,
+        column="/".join(column),
+        row_label=clean_label(row_label),
+    )
+
+
+def _first(roles: list[str | None], role: str) -> int | None:
+    return next((i for i, r in enumerate(roles) if r == role), None)
+
+
+def _code_from_parts(texts: list[str], roles: list[str | None]) -> str | None:
+    parts = [header_text(texts[i]) for i, r in enumerate(roles) if r in {"code_lei", "code_kuan", "code_xiang"}]
+    joined = "".join(p for p in parts if p)
+    return joined if is_code(joined) else None
+
+
+def read_row_label(texts: list[str], roles: list[str | None]) -> tuple[str | None, str, str | None, str | None]:
+    """(code, name, alt_code, alt_name) of a coded row, whatever way the codes are printed."""
+    code: str | None = _code_from_parts(texts, roles)
+    name = ""
+    leftovers: list[str] = []
+    for index, role in enumerate(roles):
+        text = texts[index].strip()
+        if not text:
+            continue
+        if role == "seq":
+            tokens = fold_width(text).split()
+            if len(tokens) > 1 and is_code(tokens[-1]):  # a row number and a code in one cell
+                code = code or tokens[-1]
+        elif role in {"code", "code_name"}:
+            found, rest = split_code_name(text)
+            code = code or found
+            if rest:
+                leftovers.append(rest)
+        elif role == "name":
+            found, rest = split_code_name(text)
+            if found and not code:
+                code = found
+            name = name or rest
+    if not name and leftovers:
+        name = leftovers[0]
+    alt_code = alt_name = None
+    i = _first(roles, "alt_code")
+    if i is not None and is_code(texts[i].strip()):
+        alt_code = texts[i].strip()
+    j = _first(roles, "alt_name")
+    if j is not None and texts[j].strip():
+        alt_name = clean_name(texts[j])
+    return code, clean_name(name), alt_code, alt_name
+
+
+def map_coded_rows(table: TableInstance, ctx: Context) -> list[LineItem]:
+    """Rows keyed by a code (功能/经济分类 detail tables, unit tables): one item per figure."""
+    classification = table.rule.classification or "function"
+    items: list[LineItem] = []
+    for frame in frames_of(table, ctx):
+        measures = [(i, r) for i, r in enumerate(frame.roles) if r and r not in LABEL_ROLES]
+        last: list[LineItem] = []
+        for texts in frame.body:
+            code, name, alt_code, alt_name = read_row_label(texts, frame.roles)
+            has_figure = any(parse_amount(texts[i]) is not None for i, _ in measures)
+            if not has_figure:
+                if name and not code and last:  # a long name wrapped into the next row
+                    for item in last:
+                        item.name = clean_name(item.name + name)
+                continue
+            label = name or (code or "")
+            total = total_name(name, ctx.vocab) if not code else None
+            if total:
+                name = total
+            if not code and not name:
+                continue
+            last = []
+            for index, measure in measures:
+                item = _make_item(
+                    ctx, table, frame, classification, code, name, measure, texts[index],
+                    frame.paths[index], label, alt_code, alt_name,
+                )
+                if item:
+                    items.append(item)
+                    last.append(item)
+    return items
+
+
+def _block_classification(path: list[str], ctx: Context) -> str:
+    joined = "/".join(path)
+    for rule in ctx.vocab.blocks:
+        if any(token in joined for token in rule.header_contains):
+            return rule.classification
+    return "function"
+
+
+def map_side_by_side(table: TableInstance, ctx: Context) -> list[LineItem]:
+    """收入 | 支出 blocks printed side by side: each block is unpivoted on its own."""
+    items: list[LineItem] = []
+    for frame in frames_of(table, ctx):
+        blocks: list[tuple[int, list[tuple[int, str]], str]] = []
+        for index, role in enumerate(frame.roles):
+            if role == "name" or (role is None and not blocks):
+                blocks.append((index, [], _block_classification(frame.paths[index], ctx)))
+            elif role and role not in LABEL_ROLES and blocks:
+                blocks[-1][1].append((index, role))
+        for texts in frame.body:
+            for label_index, measures, classification in blocks:
+                label = texts[label_index]
+                if not clean_name(label):
+                    continue
+                name = total_name(label, ctx.vocab) or clean_name(label)
+                code = None
+                if classification in {"function", "econ_gov", "econ_dept"} and name not in {"合计", "总计"}:
+                    code = code_for_name(classification, name, ctx.fiscal_year)
+                for index, measure in measures:
+                    item = _make_item(
+                        ctx, table, frame, classification, code, name, measure, texts[index],
+                        frame.paths[index], label,
+                    )
+                    if item:
+                        items.append(item)
+    return items
+
+
+def _row_measure(label: str, ctx: Context) -> str | None:
+    """三公 tables with one row per year (2020年预算数 / 2019年预算数)."""
+    match = _YEAR.search(label)
+    if match and ctx.fiscal_year:
+        year = int(match.group(1))
+        return "amount" if year >= ctx.fiscal_year else "prior_year"
+    if "增减" in label:
+        return "change"
+    if "上年" in label:
+        return "prior_year"
+    return None
+
+
+def map_item_columns(table: TableInstance, ctx: Context) -> list[LineItem]:
+    """Items are columns (三公经费 table): header path → item, upper level or row → measure."""
+    classification = table.rule.classification or "three_public"
+    items: list[LineItem] = []
+    for frame in frames_of(table, ctx):
+        columns: list[tuple[int, str, str | None]] = []
+        label_cols: list[int] = []
+        for index, path in enumerate(frame.paths):
+            item_rule = next((r for r in ctx.vocab.item_columns if path and r.matches(path)), None)
+            if item_rule is None:
+                label_cols.append(index)
+                continue
+            group = next(
+                (g.measure for g in ctx.vocab.item_groups for level in path[:-1]
+                 if any(t in level for t in g.header_contains)),
+                None,
+            )
+            columns.append((index, item_rule.item, group))
+        for texts in frame.body:
+            label = " ".join(t for i in label_cols if (t := texts[i].strip()))
+            row_measure = _row_measure(label, ctx)
+            for index, item_name, group in columns:
+                measure = group or row_measure or "amount"
+                item = _make_item(
+                    ctx, table, frame, classification, None, item_name, measure, texts[index],
+                    frame.paths[index], label,
+                )
+                if item:
+                    items.append(item)
+    return items
+
+
+LAYOUTS = {
+    "coded_rows": map_coded_rows,
+    "unit_rows": map_coded_rows,
+    "side_by_side": map_side_by_side,
+    "item_columns": map_item_columns,
+}
+
+
+def normalize_table(table: TableInstance, ctx: Context) -> list[LineItem]:
+    """Line items of one identified table (none for empty forms and unmapped layouts)."""
+    if table.rule is None or table.is_empty:
+        return []
+    mapper = LAYOUTS.get(table.rule.layout)
+    return mapper(table, ctx) if mapper else []
+
+
+def make_context(doc_id: str, fiscal_year: int | None, template: Template) -> Context:
+    return Context(doc_id=doc_id, fiscal_year=fiscal_year, template=template, vocab=vocabulary())

@@ -1,0 +1,145 @@
+"""Text and number normalisation shared by every mapping rule.
+
+Budget PDFs print the same figure and the same name in many ways (full-width digits,
+thousands separators, ``-`` for blank, ``(5)`` for negatives, numbering prefixes such as
+``1、`` or ``(1)``, spaces inside Chinese words from justified layout).  These helpers turn
+what is printed into the contract's clean forms, and nothing else: no budget knowledge.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+_FULLWIDTH_OFFSET = 0xFEE0
+_CJK = r"\u3400-\u9fff\uf900-\ufaff"
+
+# Characters that mean "nothing printed" in a money cell.
+BLANK_MARKERS = frozenset({"", "-", "—", "–", "－", "——", "--", "/", "*", "**"})
+
+
+def fold_width(text: str) -> str:
+    """Fold full-width ASCII (``（１）``) to half-width and the ideographic space to a space."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xFF01 <= code <= 0xFF5E:
+            out.append(chr(code - _FULLWIDTH_OFFSET))
+        elif ch == "\u3000":
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def squeeze_spaces(text: str) -> str:
+    """Drop line breaks and spaces next to Chinese characters, keep one between Latin words."""
+    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(rf"(?<=[{_CJK}（）()、：:，,\"“”])\s+", "", text)
+    text = re.sub(rf"\s+(?=[{_CJK}（）()、：:，,\"“”])", "", text)
+    return text
+
+
+_NUMBERING = re.compile(
+    r"^(?:"
+    r"[一二三四五六七八九十]+[、.．]"  # 一、
+    r"|\d{1,2}\s*[、.．](?!\d)"  # 1、  1.
+    r"|[(（]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]"  # (1) （一）
+    r"|[①-⑳]"
+    r")\s*"
+)
+
+
+def strip_numbering(text: str) -> str:
+    """Remove a leading outline number such as ``一、``, ``1、``, ``(1)``."""
+    previous = None
+    while previous != text:
+        previous = text
+        text = _NUMBERING.sub("", text, count=1)
+    return text
+
+
+def clean_name(text: str | None) -> str:
+    """The contract's cleaned name: one line, no spaces in Chinese, half-width ASCII, no numbering."""
+    if not text:
+        return ""
+    text = squeeze_spaces(fold_width(unicodedata.normalize("NFC", text)))
+    return strip_numbering(text).strip()
+
+
+def clean_label(text: str | None) -> str:
+    """Like :func:`clean_name` but keeps the numbering (headers, titles, row labels)."""
+    if not text:
+        return ""
+    return squeeze_spaces(fold_width(text))
+
+
+_NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+
+
+def parse_amount(printed: str | None) -> float | None:
+    """Parse a printed money figure; ``None`` for a blank cell.
+
+    Handles thousands separators, full-width digits, ``-``/``—`` as blank, negatives printed
+    as ``-5`` or ``(5)``, a trailing ``%`` is not money and gives ``None``.
+    """
+    if printed is None:
+        return None
+    text = fold_width(printed).replace(" ", "").replace("\n", "")
+    if text in BLANK_MARKERS:
+        return None
+    negative = False
+    if text.startswith("(") and text.endswith(")"):
+        negative, text = True, text[1:-1]
+    if text.startswith("-"):
+        negative, text = (not negative), text[1:]
+    elif text.startswith("+"):
+        text = text[1:]
+    if not _NUMBER.match(text):
+        return None
+    try:
+        value = Decimal(text.replace(",", ""))
+    except InvalidOperation:  # pragma: no cover - guarded by the regex
+        return None
+    return float(-value if negative else value)
+
+
+def is_amount(printed: str | None) -> bool:
+    """True when the text is a printed money figure (not blank)."""
+    return parse_amount(printed) is not None
+
+
+UNIT_FACTORS = {"元": 1.0, "万元": 10_000.0, "千元": 1_000.0, "亿元": 100_000_000.0}
+
+
+def to_yuan(amount: float, unit: str) -> float:
+    """Scale a figure printed in ``unit`` to yuan, rounded to the fen to undo float noise."""
+    return round(amount * UNIT_FACTORS[unit], 2)
+
+
+_UNIT = re.compile(r"(?:金额)?单位\s*[:：]\s*(千元|万元|亿元|元)")
+
+
+def find_money_unit(text: str) -> str | None:
+    """The unit a table states (``单位：万元``), if any."""
+    match = _UNIT.search(fold_width(text).replace(" ", ""))
+    return match.group(1) if match else None
+
+
+_CODE_ONLY = re.compile(r"^\d{3}(?:\d{2}){0,2}$")
+_CODE_NAME = re.compile(r"^(\d{3}(?:\d{2}){0,2})\s*(\D.*)?$")
+
+
+def split_code_name(text: str) -> tuple[str | None, str]:
+    """Split ``2010350 事业运行`` into code and name (a code and a name printed in one cell)."""
+    text = fold_width(text).strip()
+    match = _CODE_NAME.match(text)
+    if match and (match.group(2) or _CODE_ONLY.match(text)):
+        return match.group(1), clean_name(match.group(2) or "")
+    return None, clean_name(text)
+
+
+def is_code(text: str | None) -> bool:
+    """True for a 3-, 5- or 7-digit classification code."""
+    return bool(text) and bool(_CODE_ONLY.match(fold_width(text).strip()))
