@@ -63,26 +63,30 @@ def check_pdf_header(path: Path) -> None:
 def open_pdf(path: Path):  # -> pdfplumber.PDF
     """Open with pdfplumber, turning parser failures into :class:`DocumentError`."""
     import pdfplumber
-    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
-    from pdfminer.pdfparser import PDFSyntaxError
-
     check_pdf_header(path)
     try:
         pdf = pdfplumber.open(path)
         n_pages = len(pdf.pages)
-    except (PDFPasswordIncorrect, PDFEncryptionError) as error:
-        raise DocumentError(f"encrypted PDF ({type(error).__name__})") from error
-    except PDFSyntaxError as error:
-        raise DocumentError(f"broken PDF: {error}") from error
-    except Exception as error:  # pdfminer raises many types on damaged files
-        name = type(error).__name__
-        if "Password" in name or "Encrypt" in name:
-            raise DocumentError(f"encrypted PDF ({name})") from error
-        raise DocumentError(f"unreadable PDF ({name}: {error})".strip()) from error
+    except Exception as error:  # pdfplumber wraps pdfminer's error in PdfminerException.args[0]
+        raise DocumentError(describe_open_error(error)) from error
     if n_pages == 0:
         pdf.close()
         raise DocumentError("PDF has no pages")
     return pdf
+
+
+def describe_open_error(error: Exception) -> str:
+    """A one-line reason for a PDF that pdfplumber/pdfminer cannot open."""
+    cause = error.args[0] if error.args and isinstance(error.args[0], Exception) else error
+    name = type(cause).__name__
+    if "Password" in name or "Encrypt" in name:
+        return f"encrypted PDF (password required: {name})"
+    if name in {"PSEOF", "PSEOFError"} or "EOF" in str(cause):
+        return "truncated or damaged PDF (unexpected end of file)"
+    message = str(cause).strip() or name
+    if "No /Root" in message:
+        return "broken PDF: no document catalogue (/Root); is it really a PDF?"
+    return f"unreadable PDF ({name}: {message})"
 
 
 def _merge_rules(rules: list[Rule]) -> list[Rule]:

@@ -32,6 +32,7 @@ LABEL_ROLES = frozenset(
 )
 _DECIMAL = re.compile(r"^[+-]?[\d,]+\.\d+$|^\(?[\d,]+(\.\d+)?\)?$")
 _YEAR = re.compile(r"(20\d{2})\s*年")
+_UNIT_CODE = re.compile(r"^\d{3,15}$")
 
 
 @dataclass(slots=True)
@@ -132,24 +133,43 @@ class Frame:
     paths: list[list[str]]
     roles: list[str | None]
     body: list[list[str]]
+    header_rows: set[tuple[str, ...]]
+
+
+def _row_signature(grid: RawGrid, index: int) -> tuple[str, ...]:
+    return tuple(header_text(t) for t in grid.row_texts(index))
+
+
+def _repeated_header_rows(grid: RawGrid, previous: Frame) -> int:
+    """Leading rows of a continuation grid that repeat the previous page's header."""
+    count = 0
+    while count < len(grid.rows) and _row_signature(grid, count) in previous.header_rows:
+        count += 1
+    return count
 
 
 def frames_of(table: TableInstance, ctx: Context) -> list[Frame]:
-    """One frame per grid; a continuation page without a header reuses the previous header."""
+    """One frame per grid; a continuation page reuses the first page's header.
+
+    Continuation pages may repeat the header or not: only rows equal to the first page's
+    header rows are skipped there, so body rows without figures (blank cells) stay body rows.
+    """
     rules = [*ctx.template.columns, *ctx.vocab.columns]
     frames: list[Frame] = []
     previous: Frame | None = None
     for grid in table.grids:
-        n_header = split_header(grid)
-        if n_header > 0:
+        if previous is None:
+            n_header = split_header(grid)
             paths = column_paths(grid, n_header)
-        elif previous is not None:
-            paths = _inherit_paths(previous, grid)
         else:
-            paths = [[] for _ in range(grid.n_cols)]
+            n_header = _repeated_header_rows(grid, previous)
+            paths = column_paths(grid, n_header) if n_header else _inherit_paths(previous, grid)
         roles = column_roles(paths, rules)
         body = [grid.row_texts(i) for i in range(n_header, len(grid.rows))]
-        frame = Frame(grid, paths, roles, body)
+        header_rows = {_row_signature(grid, i) for i in range(n_header)}
+        if previous is not None:
+            header_rows |= previous.header_rows
+        frame = Frame(grid, paths, roles, body, header_rows)
         frames.append(frame)
         previous = frame
     return frames
@@ -226,7 +246,9 @@ def _code_from_parts(texts: list[str], roles: list[str | None]) -> str | None:
     return joined if is_code(joined) else None
 
 
-def read_row_label(texts: list[str], roles: list[str | None]) -> tuple[str | None, str, str | None, str | None]:
+def read_row_label(
+    texts: list[str], roles: list[str | None], classification: str = "function"
+) -> tuple[str | None, str, str | None, str | None]:
     """(code, name, alt_code, alt_name) of a coded row, whatever way the codes are printed."""
     code: str | None = _code_from_parts(texts, roles)
     name = ""
@@ -239,6 +261,8 @@ def read_row_label(texts: list[str], roles: list[str | None]) -> tuple[str | Non
             tokens = fold_width(text).split()
             if len(tokens) > 1 and is_code(tokens[-1]):  # a row number and a code in one cell
                 code = code or tokens[-1]
+        elif role == "code" and classification == "unit" and _UNIT_CODE.match(header_text(text)):
+            code = code or header_text(text)  # budget-unit codes (单位编码) are not 3/5/7 digits
         elif role in {"code", "code_name"}:
             found, rest = split_code_name(text)
             code = code or found
@@ -269,7 +293,7 @@ def map_coded_rows(table: TableInstance, ctx: Context) -> list[LineItem]:
         measures = [(i, r) for i, r in enumerate(frame.roles) if r and r not in LABEL_ROLES]
         last: list[LineItem] = []
         for texts in frame.body:
-            code, name, alt_code, alt_name = read_row_label(texts, frame.roles)
+            code, name, alt_code, alt_name = read_row_label(texts, frame.roles, classification)
             has_figure = any(parse_amount(texts[i]) is not None for i, _ in measures)
             if not has_figure:
                 if name and not code and last:  # a long name wrapped into the next row

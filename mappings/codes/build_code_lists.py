@@ -11,7 +11,7 @@ Sources, most trusted first (see README.md in this folder):
      ``alt_code``/``alt_name`` being 政府预算支出经济分类 codes;
    * the real PDFs in ``<corpus>/real/`` (tables read with pdfplumber);
 2. the seed CSVs in ``<reference>/`` (each row says how sure it is);
-3. domain knowledge for the 类 level (function 201-233, econ_gov 501-599).
+3. domain knowledge for the 类 level (function 201-233, econ_dept 301-399, econ_gov 501-599).
 
 Deterministic: re-running regenerates byte-identical CSVs for the same inputs.
 
@@ -115,6 +115,19 @@ DOMAIN_FUNCTION_PRE2019 = {
     "220": "国土海洋气象等支出",
 }
 DOMAIN_FUNCTION_ADDED = {"224": 2019}
+# 部门预算支出经济分类 类 since the 2018 reform.
+DOMAIN_ECON_DEPT_CLASSES = {
+    "301": "工资福利支出",
+    "302": "商品和服务支出",
+    "303": "对个人和家庭的补助",
+    "307": "债务利息及费用支出",
+    "309": "资本性支出(基本建设)",
+    "310": "资本性支出",
+    "311": "对企业补助(基本建设)",
+    "312": "对企业补助",
+    "313": "对社会保障基金补助",
+    "399": "其他支出",
+}
 DOMAIN_ECON_GOV_CLASSES = {
     "501": "机关工资福利支出",
     "502": "机关商品和服务支出",
@@ -141,7 +154,7 @@ CODE_RE = {
 ANY_CODE = re.compile(r"(?:2[0-3]\d(?:\d\d){0,2}|3\d\d(?:\d\d)?|5\d\d(?:\d\d)?)")
 SUBCODE = re.compile(r"\d{1,2}")
 CJK = re.compile(r"[\u3400-\u9fff]")
-YEAR_IN_NAME = re.compile(r"_(20\d\d)_")
+YEAR_IN_NAME = re.compile(r"_(20\d\d)(?=[_.])")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -377,10 +390,11 @@ class Era:
         return max(self.years) if self.years else self.fixed_to
 
     def sort_key(self):
-        lo = self.first if self.first is not None else (self.fixed_from if self.fixed_from is not None else -1)
-        if self.fixed_to is not None and not self.years:
-            lo = -1
-        return (lo, self.name)
+        if self.years:
+            return (min(self.years), self.name)
+        if self.fixed_from is not None:
+            return (self.fixed_from, self.name)
+        return (-1, self.name)
 
 
 def build(corpus_obs: list[Obs], seeds: list[SeedRow], notes: list[dict]):
@@ -443,8 +457,7 @@ def build(corpus_obs: list[Obs], seeds: list[SeedRow], notes: list[dict]):
                     "detail": "seed era overlaps years printed with another name; seed row dropped",
                 })
                 continue
-            eras.append(Era(name=s.name, fixed_from=s.era_from, fixed_to=s.era_to, evidence=evidence, refs={s.source},
-                            years=defaultdict(set, {s.year: {s.source}}) if False else defaultdict(set)))
+            eras.append(Era(name=s.name, fixed_from=s.era_from, fixed_to=s.era_to, evidence=evidence, refs={s.source}))
             continue
         notes.append({
             "kind": "seed_conflict", "classification": s.classification, "code": s.code,
@@ -456,6 +469,7 @@ def build(corpus_obs: list[Obs], seeds: list[SeedRow], notes: list[dict]):
     # ---- 3. domain knowledge (类 level)
     domain = [("function", c, n, None, None) for c, n in DOMAIN_FUNCTION_CLASSES.items()]
     domain += [("function", c, n, None, 2018) for c, n in DOMAIN_FUNCTION_PRE2019.items()]
+    domain += [("econ_dept", c, n, None, None) for c, n in DOMAIN_ECON_DEPT_CLASSES.items()]
     domain += [("econ_gov", c, n, None, None) for c, n in DOMAIN_ECON_GOV_CLASSES.items()]
     for cls, code, name, era_from, era_to in domain:
         eras = result[cls].setdefault(code, [])
@@ -550,7 +564,7 @@ def source_text(era: Era) -> str:
     seed_refs = [r for r in refs if r != "domain knowledge"]
     if seed_refs:
         parts.append("ref:" + ",".join(seed_refs))
-    if "domain knowledge" in refs:
+    if "domain knowledge" in refs and era.evidence != OBSERVED:
         parts.append("domain knowledge")
     return "; ".join(parts)
 
