@@ -88,7 +88,7 @@ def _is_body_row(texts: list[str]) -> bool:
         if not t:
             continue
         if parse_amount(t) is not None:
-            if "." in t or "," in t or t in {"0", "-0"}:
+            if "." in t or "," in t or t in {"0", "-0"} or len(t.lstrip("-(")) >= 3:
                 return True
             integers += 1
         if is_code(t) or split_code_name(t)[0] is not None and not t.isdigit():

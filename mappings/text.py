@@ -128,7 +128,7 @@ def find_money_unit(text: str) -> str | None:
 
 
 _CODE_ONLY = re.compile(r"^\d{3}(?:\d{2}){0,2}$")
-_CODE_NAME = re.compile(r"^(\d{3}(?:\d{2}){0,2})\s*(\D.*)?$")
+_CODE_NAME = re.compile(r"^(\d{3}(?:\d{2}){0,2})\s*(\D.*)?$", re.S)
 
 
 def split_code_name(text: str) -> tuple[str | None, str]:

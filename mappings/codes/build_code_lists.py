@@ -223,9 +223,20 @@ def harvest_dev(corpus: Path) -> list[Obs]:
         for item in doc.get("line_items", []):
             cls = item.get("classification")
             if cls in CLASSIFICATIONS and item.get("code") and item.get("name"):
-                out.append(Obs(cls, str(item["code"]), clean_name(item["name"]), year, path.name, "dev"))
+                out.append(
+                    Obs(cls, str(item["code"]), clean_name(item["name"]), year, path.name, "dev")
+                )
             if item.get("alt_code") and item.get("alt_name"):
-                out.append(Obs("econ_gov", str(item["alt_code"]), clean_name(item["alt_name"]), year, path.name, "dev"))
+                out.append(
+                    Obs(
+                        "econ_gov",
+                        str(item["alt_code"]),
+                        clean_name(item["alt_name"]),
+                        year,
+                        path.name,
+                        "dev",
+                    )
+                )
     return out
 
 
@@ -281,7 +292,13 @@ def harvest_real(corpus: Path, notes: list[dict]) -> list[Obs]:
             continue
         m = YEAR_IN_NAME.search(path.name)
         if not m:
-            notes.append({"kind": "excluded_document", "source": path.name, "detail": "no fiscal year in file name"})
+            notes.append(
+                {
+                    "kind": "excluded_document",
+                    "source": path.name,
+                    "detail": "no fiscal year in file name",
+                }
+            )
             continue
         year = int(m.group(1))
         seen = set()
@@ -299,7 +316,9 @@ def harvest_real(corpus: Path, notes: list[dict]) -> list[Obs]:
                                 seen.add(key)
                                 out.append(Obs(cls, code, name, year, path.name, "real"))
     for (doc, cls), why in sorted(EXCLUDED_DOC_TABLES.items()):
-        notes.append({"kind": "excluded_table", "classification": cls, "source": doc, "detail": why})
+        notes.append(
+            {"kind": "excluded_table", "classification": cls, "source": doc, "detail": why}
+        )
     return out
 
 
@@ -312,7 +331,11 @@ def read_csv(path: Path) -> list[dict]:
 
 
 def seed_kind(evidence_text: str) -> str:
-    return "seed_observed" if evidence_text.strip().startswith("observed_in_published_table") else "seed_unverified"
+    return (
+        "seed_observed"
+        if evidence_text.strip().startswith("observed_in_published_table")
+        else "seed_unverified"
+    )
 
 
 @dataclass(frozen=True)
@@ -335,8 +358,23 @@ def harvest_seeds(reference: Path) -> list[SeedRow]:
             name = clean_name(r.get("name"))
             if not name:
                 continue
-            year = int(r["observed_fiscal_year"]) if r.get("observed_fiscal_year", "").strip() else None
-            rows.append(SeedRow("function", r["code"].strip(), name, year, None, None, f.name, seed_kind(r.get("evidence", ""))))
+            year = (
+                int(r["observed_fiscal_year"])
+                if r.get("observed_fiscal_year", "").strip()
+                else None
+            )
+            rows.append(
+                SeedRow(
+                    "function",
+                    r["code"].strip(),
+                    name,
+                    year,
+                    None,
+                    None,
+                    f.name,
+                    seed_kind(r.get("evidence", "")),
+                )
+            )
     f = reference / "functional_class_level_by_era_seed.csv"
     if f.exists():
         for r in read_csv(f):
@@ -344,10 +382,16 @@ def harvest_seeds(reference: Path) -> list[SeedRow]:
             new, old = clean_name(r.get("name_2019_onward")), clean_name(r.get("name_before_2019"))
             # Free-text evidence: "observed ..." only ever speaks of the 2019+ name.
             text = r.get("evidence", "")
-            new_kind = "seed_observed" if re.search(r"(^|\b)(2019\+ name )?observed", text) and "unverified" not in text else "seed_unverified"
+            new_kind = (
+                "seed_observed"
+                if re.search(r"(^|\b)(2019\+ name )?observed", text) and "unverified" not in text
+                else "seed_unverified"
+            )
             if new and old and new != old:
                 rows.append(SeedRow("function", code, new, None, 2019, None, f.name, new_kind))
-                rows.append(SeedRow("function", code, old, None, None, 2018, f.name, "seed_unverified"))
+                rows.append(
+                    SeedRow("function", code, old, None, None, 2018, f.name, "seed_unverified")
+                )
             elif new and not old:
                 rows.append(SeedRow("function", code, new, None, 2019, None, f.name, new_kind))
             elif new:
@@ -355,11 +399,33 @@ def harvest_seeds(reference: Path) -> list[SeedRow]:
     f = reference / "dept_economic_classification_seed.csv"
     if f.exists():
         for r in read_csv(f):
-            rows.append(SeedRow("econ_dept", r["code"].strip(), clean_name(r["name"]), None, None, None, f.name, seed_kind(r.get("evidence", ""))))
+            rows.append(
+                SeedRow(
+                    "econ_dept",
+                    r["code"].strip(),
+                    clean_name(r["name"]),
+                    None,
+                    None,
+                    None,
+                    f.name,
+                    seed_kind(r.get("evidence", "")),
+                )
+            )
     f = reference / "gov_economic_classification_seed.csv"
     if f.exists():
         for r in read_csv(f):
-            rows.append(SeedRow("econ_gov", r["code"].strip(), clean_name(r["name"]), None, None, None, f.name, seed_kind(r.get("evidence", ""))))
+            rows.append(
+                SeedRow(
+                    "econ_gov",
+                    r["code"].strip(),
+                    clean_name(r["name"]),
+                    None,
+                    None,
+                    None,
+                    f.name,
+                    seed_kind(r.get("evidence", "")),
+                )
+            )
     return rows
 
 
@@ -401,7 +467,9 @@ def build(corpus_obs: list[Obs], seeds: list[SeedRow], notes: list[dict]):
     result: dict[str, dict[str, list[Era]]] = {c: {} for c in CLASSIFICATIONS}
 
     # ---- 1. corpus observations, same-year conflicts resolved by document support
-    by_code: dict[tuple, dict[str, dict[int, set]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(set)))
+    by_code: dict[tuple, dict[str, dict[int, set]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(set))
+    )
     kinds: dict[str, str] = {}
     for o in corpus_obs:
         by_code[(o.classification, o.code)][o.name][o.year].add(o.source)
@@ -415,26 +483,35 @@ def build(corpus_obs: list[Obs], seeds: list[SeedRow], notes: list[dict]):
             if len(contenders) < 2:
                 continue
 
-            def strength(n):
-                srcs = names[n][y]
-                real = sum(1 for s in srcs if kinds[s] == "real")
-                return (real, len(srcs), total_support[n], n)
-
-            contenders.sort(key=strength, reverse=True)
+            contenders.sort(
+                key=lambda n, y=y, names=names, total=total_support: _strength(
+                    names[n][y], total[n], n, kinds
+                ),
+                reverse=True,
+            )
             winner = contenders[0]
             for loser in contenders[1:]:
-                notes.append({
-                    "kind": "same_year_conflict", "classification": cls, "code": code, "fiscal_years": str(y),
-                    "kept_name": winner, "kept_source": "; ".join(sorted(names[winner][y])),
-                    "other_name": loser, "source": "; ".join(sorted(names[loser][y])),
-                    "detail": "kept the name printed by more real (then more) documents that year",
-                })
+                notes.append(
+                    {
+                        "kind": "same_year_conflict",
+                        "classification": cls,
+                        "code": code,
+                        "fiscal_years": str(y),
+                        "kept_name": winner,
+                        "kept_source": "; ".join(sorted(names[winner][y])),
+                        "other_name": loser,
+                        "source": "; ".join(sorted(names[loser][y])),
+                        "detail": "kept the name printed by more real (then more) documents that year",
+                    }
+                )
                 del names[loser][y]
         eras = [Era(name=n, years=ys, evidence=OBSERVED) for n, ys in names.items() if ys]
         result[cls][code] = eras
 
     # ---- 2. seeds
-    for s in sorted(seeds, key=lambda r: (r.classification, r.code, r.era_from or 0, r.era_to or 0, r.name)):
+    for s in sorted(
+        seeds, key=lambda r: (r.classification, r.code, r.era_from or 0, r.era_to or 0, r.name)
+    ):
         eras = result[s.classification].setdefault(s.code, [])
         evidence = SEED_OBSERVED if s.kind == "seed_observed" else SEED_UNVERIFIED
         same = [e for e in eras if e.name == s.name]
@@ -450,21 +527,43 @@ def build(corpus_obs: list[Obs], seeds: list[SeedRow], notes: list[dict]):
             # an explicit era, or a code nobody printed: a row of its own
             clash = [e for e in eras if _overlaps(e, s.era_from, s.era_to, s.year)]
             if clash and (s.era_to is not None or s.era_from is not None):
-                notes.append({
-                    "kind": "seed_conflict", "classification": s.classification, "code": s.code,
-                    "fiscal_years": _era_text(s.era_from, s.era_to), "kept_name": clash[0].name,
-                    "kept_source": "corpus", "other_name": s.name, "source": s.source,
-                    "detail": "seed era overlaps years printed with another name; seed row dropped",
-                })
+                notes.append(
+                    {
+                        "kind": "seed_conflict",
+                        "classification": s.classification,
+                        "code": s.code,
+                        "fiscal_years": _era_text(s.era_from, s.era_to),
+                        "kept_name": clash[0].name,
+                        "kept_source": "corpus",
+                        "other_name": s.name,
+                        "source": s.source,
+                        "detail": "seed era overlaps years printed with another name; seed row dropped",
+                    }
+                )
                 continue
-            eras.append(Era(name=s.name, fixed_from=s.era_from, fixed_to=s.era_to, evidence=evidence, refs={s.source}))
+            eras.append(
+                Era(
+                    name=s.name,
+                    fixed_from=s.era_from,
+                    fixed_to=s.era_to,
+                    evidence=evidence,
+                    refs={s.source},
+                )
+            )
             continue
-        notes.append({
-            "kind": "seed_conflict", "classification": s.classification, "code": s.code,
-            "fiscal_years": str(s.year) if s.year else "", "kept_name": _current(eras).name,
-            "kept_source": "corpus", "other_name": s.name, "source": s.source,
-            "detail": "seed name differs from the name the corpora print; seed row dropped",
-        })
+        notes.append(
+            {
+                "kind": "seed_conflict",
+                "classification": s.classification,
+                "code": s.code,
+                "fiscal_years": str(s.year) if s.year else "",
+                "kept_name": _current(eras).name,
+                "kept_source": "corpus",
+                "other_name": s.name,
+                "source": s.source,
+                "detail": "seed name differs from the name the corpora print; seed row dropped",
+            }
+        )
 
     # ---- 3. domain knowledge (类 level)
     domain = [("function", c, n, None, None) for c, n in DOMAIN_FUNCTION_CLASSES.items()]
@@ -477,14 +576,32 @@ def build(corpus_obs: list[Obs], seeds: list[SeedRow], notes: list[dict]):
         if same:
             same[0].refs.add("domain knowledge")
             continue
-        if not eras or (era_to is not None and not any(_overlaps(e, era_from, era_to, None) for e in eras)):
-            eras.append(Era(name=name, fixed_from=era_from, fixed_to=era_to, evidence=DOMAIN, refs={"domain knowledge"}))
+        if not eras or (
+            era_to is not None and not any(_overlaps(e, era_from, era_to, None) for e in eras)
+        ):
+            eras.append(
+                Era(
+                    name=name,
+                    fixed_from=era_from,
+                    fixed_to=era_to,
+                    evidence=DOMAIN,
+                    refs={"domain knowledge"},
+                )
+            )
             continue
-        notes.append({
-            "kind": "domain_conflict", "classification": cls, "code": code, "fiscal_years": _era_text(era_from, era_to),
-            "kept_name": _current(eras).name, "kept_source": "corpus/seed", "other_name": name,
-            "source": "domain knowledge", "detail": "domain-knowledge name differs; not used",
-        })
+        notes.append(
+            {
+                "kind": "domain_conflict",
+                "classification": cls,
+                "code": code,
+                "fiscal_years": _era_text(era_from, era_to),
+                "kept_name": _current(eras).name,
+                "kept_source": "corpus/seed",
+                "other_name": name,
+                "source": "domain knowledge",
+                "detail": "domain-knowledge name differs; not used",
+            }
+        )
     for code, year in DOMAIN_FUNCTION_ADDED.items():
         eras = result["function"].get(code, [])
         if len(eras) == 1 and eras[0].fixed_from is None:
@@ -495,6 +612,12 @@ def build(corpus_obs: list[Obs], seeds: list[SeedRow], notes: list[dict]):
         for code, eras in codes.items():
             _assign_eras(cls, code, eras, notes)
     return result
+
+
+def _strength(sources: set, total_support: int, name: str, kinds: dict) -> tuple:
+    """Rank of a name in a same-year conflict: real documents, then documents, then all-year support."""
+    real = sum(1 for s in sources if kinds[s] == "real")
+    return (real, len(sources), total_support, name)
 
 
 def _era_text(lo, hi) -> str:
@@ -508,9 +631,9 @@ def _overlaps(era: Era, lo: int | None, hi: int | None, year: int | None) -> boo
         lo = hi = year
     a = era.first if era.years else era.fixed_from
     b = era.last if era.years else era.fixed_to
-    a = -10**9 if a is None else a
+    a = -(10**9) if a is None else a
     b = 10**9 if b is None else b
-    lo = -10**9 if lo is None else lo
+    lo = -(10**9) if lo is None else lo
     hi = 10**9 if hi is None else hi
     return a <= hi and lo <= b
 
@@ -524,14 +647,21 @@ def _assign_eras(cls: str, code: str, eras: list[Era], notes: list[dict]) -> Non
     for i, era in enumerate(eras):
         era.valid_from = era.fixed_from if i == 0 else None
         era.valid_to = era.fixed_to if i == len(eras) - 1 else None
-    for old, new in zip(eras, eras[1:]):
+    for old, new in zip(eras, eras[1:], strict=False):
         if old.years and new.years and max(old.years) >= min(new.years):
-            notes.append({
-                "kind": "interleaved_names", "classification": cls, "code": code,
-                "fiscal_years": f"{year_ranges(old.years)} / {year_ranges(new.years)}", "kept_name": new.name,
-                "kept_source": "", "other_name": old.name, "source": "",
-                "detail": "names alternate over the years; boundary set at the newer name's first year",
-            })
+            notes.append(
+                {
+                    "kind": "interleaved_names",
+                    "classification": cls,
+                    "code": code,
+                    "fiscal_years": f"{year_ranges(old.years)} / {year_ranges(new.years)}",
+                    "kept_name": new.name,
+                    "kept_source": "",
+                    "other_name": old.name,
+                    "source": "",
+                    "detail": "names alternate over the years; boundary set at the newer name's first year",
+                }
+            )
         if new.fixed_from is not None:
             boundary = new.fixed_from
         elif old.fixed_to is not None and not new.years:
@@ -559,7 +689,11 @@ def source_text(era: Era) -> str:
         dev = [f for f in files if f.endswith(".truth.json")]
         shown = real[:2] + dev[: max(0, 3 - len(real[:2]))]
         more = len(files) - len(shown)
-        parts.append(f"printed {year_ranges(era.years)}: " + ", ".join(shown) + (f" +{more} more" if more else ""))
+        parts.append(
+            f"printed {year_ranges(era.years)}: "
+            + ", ".join(shown)
+            + (f" +{more} more" if more else "")
+        )
     refs = sorted(era.refs)
     seed_refs = [r for r in refs if r != "domain knowledge"]
     if seed_refs:
@@ -575,23 +709,35 @@ def write_outputs(result, notes, out_dir: Path) -> dict:
         rows = []
         for code, eras in result[cls].items():
             for era in eras:
-                rows.append({
-                    "code": code,
-                    "name": era.name,
-                    "level": level_of(code),
-                    "parent_code": parent_of(code),
-                    "valid_from": "" if era.valid_from is None else era.valid_from,
-                    "valid_to": "" if era.valid_to is None else era.valid_to,
-                    "evidence": era.evidence,
-                    "source": source_text(era),
-                })
+                rows.append(
+                    {
+                        "code": code,
+                        "name": era.name,
+                        "level": level_of(code),
+                        "parent_code": parent_of(code),
+                        "valid_from": "" if era.valid_from is None else era.valid_from,
+                        "valid_to": "" if era.valid_to is None else era.valid_to,
+                        "evidence": era.evidence,
+                        "source": source_text(era),
+                    }
+                )
         rows.sort(key=lambda r: (r["code"], -1 if r["valid_from"] == "" else r["valid_from"]))
         with (out_dir / FILES[cls]).open("w", encoding="utf-8", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
         counts[cls] = rows
-    note_cols = ["kind", "classification", "code", "fiscal_years", "kept_name", "kept_source", "other_name", "source", "detail"]
+    note_cols = [
+        "kind",
+        "classification",
+        "code",
+        "fiscal_years",
+        "kept_name",
+        "kept_source",
+        "other_name",
+        "source",
+        "detail",
+    ]
     notes_sorted = sorted(notes, key=lambda n: tuple(str(n.get(c, "")) for c in note_cols))
     with (out_dir / "conflicts.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=note_cols, lineterminator="\n")
@@ -610,10 +756,14 @@ def check(result) -> list[str]:
             if parent and parent not in codes:
                 problems.append(f"{cls} {code}: parent {parent} missing")
             spans = sorted(
-                ((-10**9 if e.valid_from is None else e.valid_from), (10**9 if e.valid_to is None else e.valid_to), e.name)
+                (
+                    (-(10**9) if e.valid_from is None else e.valid_from),
+                    (10**9 if e.valid_to is None else e.valid_to),
+                    e.name,
+                )
                 for e in eras
             )
-            for (a1, b1, n1), (a2, b2, n2) in zip(spans, spans[1:]):
+            for (_a1, b1, n1), (a2, _b2, n2) in zip(spans, spans[1:], strict=False):
                 if a2 <= b1:
                     problems.append(f"{cls} {code}: eras overlap ({n1} / {n2})")
     return problems
@@ -635,7 +785,10 @@ def main(argv=None) -> int:
         by_ev = defaultdict(int)
         for r in rows:
             by_ev[r["evidence"]] += 1
-        print(f"{FILES[cls]}: {len(rows)} rows  " + "  ".join(f"{k}={by_ev[k]}" for k in EVIDENCE_RANK if by_ev[k]))
+        print(
+            f"{FILES[cls]}: {len(rows)} rows  "
+            + "  ".join(f"{k}={by_ev[k]}" for k in EVIDENCE_RANK if by_ev[k])
+        )
     print(f"conflicts.csv: {len(notes)} notes")
     for p in check(result):
         print("WARNING:", p, file=sys.stderr)
