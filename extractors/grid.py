@@ -126,7 +126,7 @@ def cell_text(chars: list[Char]) -> str:
     return "\n".join(lines)
 
 
-def build_grid(page: PageContent, bbox: tuple[float, float, float, float]) -> RawGrid:
+def build_grid(page: PageContent, bbox: tuple[float, float, float, float], method: str = "pdfplumber-grid") -> RawGrid:
     """Cells of the table inside ``bbox`` from the page's rules and characters."""
     x0, top, x1, bottom = bbox
     inside_h = [
@@ -189,7 +189,7 @@ def build_grid(page: PageContent, bbox: tuple[float, float, float, float]) -> Ra
         bbox=bbox,
         col_bounds=cols,
         rows=kept,
-        method="pdfplumber-grid",
+        method=method,
         lines_above=lines_above,
     )
 
@@ -197,10 +197,11 @@ def build_grid(page: PageContent, bbox: tuple[float, float, float, float]) -> Ra
 class RuledGridExtractor:
     """Tables from ruled lines (full grids, or horizontal rules under a ruled header)."""
 
-    name = "pdfplumber-grid"
+    def __init__(self, name: str = "pdfplumber-grid") -> None:
+        self.name = name
 
     def extract(self, pdf_path: str, page: PageContent) -> list[RawGrid]:
-        grids = [build_grid(page, bbox) for bbox in find_table_regions(page.rules)]
+        grids = [build_grid(page, bbox, self.name) for bbox in find_table_regions(page.rules)]
         previous_bottom = 0.0
         for grid in grids:
             grid.lines_above = [

@@ -20,6 +20,7 @@ from curation import store
 from extractors.base import PageContent
 from extractors.document import DocumentError, identify_file, iter_pages, open_pdf
 from extractors.grid import RuledGridExtractor
+from extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
 from mappings.identify import PageTables, TableInstance, detect_template, identify_tables
 from mappings.loader import MAPPINGS_DIR, default_templates
 from mappings.metadata import read_metadata
@@ -74,15 +75,24 @@ def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
-def extract_document(path: Path) -> tuple[list[PageTables], list[str], list[PageContent]]:
-    """Read every page once; keep its text lines and grids, drop its characters."""
-    extractor = RuledGridExtractor()
-    pdf = open_pdf(path)
+READERS = ("pdfium", "pdfplumber")
+
+
+def extract_document(path: Path, reader: str = "pdfium") -> tuple[list[PageTables], list[str], list[PageContent]]:
+    """Read every page once; keep its text lines and grids, drop its characters.
+
+    ``reader`` picks the page reader: PDFium (fast, default) or pdfplumber (reference).
+    """
+    if reader == "pdfplumber":
+        pdf, pages, method = open_pdf(path), iter_pages, "pdfplumber-grid"
+    else:
+        pdf, pages, method = open_pdfium(path), iter_pdfium_pages, "pdfium-grid"
+    extractor = RuledGridExtractor(method)
     page_tables: list[PageTables] = []
     texts: list[str] = []
     layers: list[PageContent] = []
     try:
-        for page in iter_pages(pdf):
+        for page in pages(pdf):
             grids = extractor.extract(str(path), page)
             page_tables.append(PageTables(page.number, page.lines, grids))
             texts.append(page.text)
@@ -124,9 +134,11 @@ def _looks_empty(table: TableInstance) -> bool:
     return all(split_header(g) >= len(g.rows) for g in table.grids)
 
 
-def build_rows(path: Path, doc_id: str, sha256: str) -> tuple[dict[str, list[dict]], DocumentSummary]:
+def build_rows(
+    path: Path, doc_id: str, sha256: str, reader: str = "pdfium"
+) -> tuple[dict[str, list[dict]], DocumentSummary]:
     """All curated rows of one readable document."""
-    page_tables, texts, layers = extract_document(path)
+    page_tables, texts, layers = extract_document(path, reader)
     template = detect_template(page_tables, default_templates())
     meta = read_metadata(texts)
     tables, _catalogue = identify_tables(page_tables, template)
