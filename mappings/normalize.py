@@ -293,7 +293,8 @@ def map_coded_rows(table: TableInstance, ctx: Context) -> list[LineItem]:
         measures = [(i, r) for i, r in enumerate(frame.roles) if r and r not in LABEL_ROLES]
         last: list[LineItem] = []
         for texts in frame.body:
-            code, name, alt_code, alt_name = read_row_label(texts, frame.roles, classification)
+            label_class = "unit" if classification == "project" else classification
+            code, name, alt_code, alt_name = read_row_label(texts, frame.roles, label_class)
             has_figure = any(parse_amount(texts[i]) is not None for i, _ in measures)
             if not has_figure:
                 if name and not code and last:  # a long name wrapped into the next row
@@ -307,9 +308,11 @@ def map_coded_rows(table: TableInstance, ctx: Context) -> list[LineItem]:
             if not code and not name:
                 continue
             last = []
+            # 专项 lists: rows with a unit code are budget units, the others projects
+            row_class = "unit" if classification == "project" and code else classification
             for index, measure in measures:
                 item = _make_item(
-                    ctx, table, frame, classification, code, name, measure, texts[index],
+                    ctx, table, frame, row_class, code, name, measure, texts[index],
                     frame.paths[index], label, alt_code, alt_name,
                 )
                 if item:
@@ -403,6 +406,7 @@ def map_item_columns(table: TableInstance, ctx: Context) -> list[LineItem]:
 LAYOUTS = {
     "coded_rows": map_coded_rows,
     "unit_rows": map_coded_rows,
+    "project_rows": map_coded_rows,
     "side_by_side": map_side_by_side,
     "item_columns": map_item_columns,
 }
