@@ -29,6 +29,13 @@ log = logging.getLogger(__name__)
 AXIS_TOLERANCE = 0.6
 
 
+def has_eof_marker(path: Path) -> bool:
+    """A complete PDF ends with ``%%EOF`` (allowing trailing junk); a truncated one does not."""
+    with path.open("rb") as handle:
+        handle.seek(max(path.stat().st_size - 2048, 0))
+        return b"%%EOF" in handle.read()
+
+
 def open_pdfium(path: Path):  # -> pypdfium2.PdfDocument
     """Open with PDFium, turning load failures into :class:`DocumentError`."""
     import pypdfium2 as pdfium
@@ -38,11 +45,12 @@ def open_pdfium(path: Path):  # -> pypdfium2.PdfDocument
         pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as error:
         message = str(error)
+        detail = message[message.find("PDFium:") :].rstrip(".)") if "PDFium:" in message else message
         if "password" in message.lower():
             raise DocumentError("encrypted PDF (password required)") from error
-        if "format" in message.lower() or "file" in message.lower():
-            raise DocumentError(f"broken PDF ({message})") from error
-        raise DocumentError(f"unreadable PDF ({message})") from error
+        if not has_eof_marker(path):
+            raise DocumentError(f"truncated PDF (no %%EOF marker; {detail})") from error
+        raise DocumentError(f"damaged PDF ({detail})") from error
     if len(pdf) == 0:
         pdf.close()
         raise DocumentError("PDF has no pages")
