@@ -126,4 +126,21 @@ LINE_ITEMS = Dataset(
     foreign_keys=(("doc_id", "documents", "doc_id"),),
 )
 
-DATASETS: dict[str, Dataset] = {d.name: d for d in (DOCUMENTS, TABLES, LINE_ITEMS)}
+PERFORMANCE_TARGETS = Dataset(
+    "performance_targets", "绩效目标", "the indicators of the 绩效目标 tables, one row per indicator",
+    (),
+    (
+        DOC_ID,
+        Column("table_no", "string", "表号", "table number as printed", False),
+        Column("scope", "string", "范围", "project (专项业务), unit (整体支出) or special_fund (专项资金)", False),
+        Column("project_name", "string", "项目名称", "project, or the unit for 整体支出 targets"),
+        Column("level1", "string", "一级指标", "first-level indicator (产出指标, 效益指标, 满意度指标)"),
+        Column("level2", "string", "二级指标", "second-level indicator (数量指标, 质量指标, ...)"),
+        Column("indicator", "string", "指标内容", "the indicator, without its 指标1： prefix", False),
+        Column("target", "string", "指标值", "the target value as printed"),
+        Column("page", "int", "页码", "page the row was read from", extra=True),
+    ),
+    foreign_keys=(("doc_id", "documents", "doc_id"),),
+)
+
+DATASETS: dict[str, Dataset] = {d.name: d for d in (DOCUMENTS, TABLES, LINE_ITEMS, PERFORMANCE_TARGETS)}

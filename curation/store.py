@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from .schema import DATASETS, DOCUMENTS
 
-WRITE_ORDER = ("line_items", "tables", "documents")
+WRITE_ORDER = ("line_items", "performance_targets", "tables", "documents")
 
 
 def dataset_dir(curated: Path, dataset: str) -> Path:

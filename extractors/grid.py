@@ -54,6 +54,7 @@ def find_table_regions(rules: list[Rule]) -> list[tuple[float, float, float, flo
         return []
     ds = _DisjointSet(len(items))
     nh = len(hs)
+    crossed: set[int] = set()  # horizontal rules that meet a vertical rule
     for i, h in enumerate(hs):
         for j, v in enumerate(vs):
             if (
@@ -61,9 +62,14 @@ def find_table_regions(rules: list[Rule]) -> list[tuple[float, float, float, flo
                 and v.start - TOL <= h.pos <= v.end + TOL
             ):
                 ds.union(i, nh + j)
+                crossed.add(i)
     ordered = sorted(range(nh), key=lambda i: hs[i].pos)
     for a, b in zip(ordered, ordered[1:]):
         ha, hb = hs[a], hs[b]
+        if a in crossed and b in crossed:
+            # both already belong to boxes ruled with verticals: two separate tables (a small
+            # ruled box above a table must not swallow the title printed between them)
+            continue
         shorter = min(ha.end - ha.start, hb.end - hb.start)
         if hb.pos - ha.pos <= MAX_ROW_GAP and _overlap(ha.start, ha.end, hb.start, hb.end) >= 0.8 * shorter:
             ds.union(a, b)

@@ -21,10 +21,11 @@ from extractors.base import PageContent
 from extractors.document import DocumentError, identify_file, iter_pages, open_pdf
 from extractors.grid import RuledGridExtractor
 from extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
+from mappings.engine import map_table
 from mappings.identify import PageTables, TableInstance, detect_template, identify_tables
 from mappings.loader import MAPPINGS_DIR, default_templates
 from mappings.metadata import read_metadata
-from mappings.normalize import make_context, normalize_table, split_header
+from mappings.normalize import make_context, split_header
 
 log = logging.getLogger(__name__)
 PACKAGE_VERSION = "0.1.0"
@@ -143,11 +144,14 @@ def build_rows(
     meta = read_metadata(texts)
     tables, _catalogue = identify_tables(page_tables, template)
     items: list[dict] = []
+    targets: list[dict] = []
     table_rows: list[dict] = []
     if template is not None:
         ctx = make_context(doc_id, meta.fiscal_year, template)
         for table in tables:
-            table_items = [i.as_dict() for i in normalize_table(table, ctx)]
+            table_items, table_targets = map_table(table, ctx)
+            table_items = [i.as_dict() for i in table_items]
+            targets.extend(t.as_dict() for t in table_targets)
             items.extend(table_items)
             table_rows.append(_table_row(doc_id, table, len(table_items)))
     unit_code = _unit_code(items, meta.unit_name)
@@ -175,7 +179,8 @@ def build_rows(
         template=document["template"], pages=document["pages"], tables=len(table_rows),
         line_items=len(items), reason=document["reason"] or "",
     )
-    return {"line_items": items, "tables": table_rows, "documents": [document]}, summary
+    rows = {"line_items": items, "performance_targets": targets, "tables": table_rows, "documents": [document]}
+    return rows, summary
 
 
 def failed_document_row(path: Path, doc_id: str, sha256: str, reason: str) -> dict:

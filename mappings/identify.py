@@ -128,6 +128,12 @@ def identify_tables(pages: list[PageTables], template: Template | None) -> tuple
                 current = None
                 continue
             number, rule, title = _read_heading(above, template)
+            if number is None and rule is None and template is not None:
+                inside = heading_inside(grid, page.lines, template)
+                if inside is not None:
+                    grid, heading = inside
+                    above = above + heading
+                    number, rule, title = _read_heading(above, template)
             if number is None and rule is None:
                 if current is not None:
                     current.grids.append(grid)
@@ -151,6 +157,66 @@ def identify_tables(pages: list[PageTables], template: Template | None) -> tuple
             pending = []
     _mark_empty(tables, catalogue)
     return tables, catalogue
+
+
+_HEADING_ROWS = 6  # a heading printed inside the ruled area is in the grid's first rows
+
+
+def _row_span(grid: RawGrid, index: int) -> tuple[float, float]:
+    top = min(cell.top for cell in grid.rows[index])
+    bottom = min(cell.top for cell in grid.rows[index + 1]) if index + 1 < len(grid.rows) else grid.bbox[3]
+    return top, bottom
+
+
+def _lines_in_row(grid: RawGrid, index: int, lines: list[TextLine]) -> list[TextLine]:
+    top, bottom = _row_span(grid, index)
+    x0, _, x1, _ = grid.bbox
+    return [
+        line for line in lines
+        if top <= (line.top + line.bottom) / 2 < bottom and line.x1 > x0 and line.x0 < x1
+    ]
+
+
+def heading_inside(grid: RawGrid, lines: list[TextLine], template: Template) -> tuple[RawGrid, list[TextLine]] | None:
+    """A table number or title printed inside the ruled area, above the header.
+
+    Spreadsheets exported with gridlines rule the title rows too (title, 编制单位 / 单位：元
+    lines, blank rows), so the grid starts above its header. When one of the grid's first
+    rows holds a page line that is a table number or title, that row, the blank rows around
+    it and the rows that state the money unit are the heading: returned as text lines, with
+    the grid cut below them. Rows before the heading row must be blank or heading too.
+    """
+    heading_row = None
+    for index in range(min(len(grid.rows), _HEADING_ROWS)):
+        row_lines = _lines_in_row(grid, index, lines)
+        if any(_number_of(line.text, template) or match_title(line.text, template) for line in row_lines):
+            heading_row = index
+            continue
+        if heading_row is not None:
+            break
+        if any(cell.text.strip() for cell in grid.rows[index]):
+            return None
+    if heading_row is None:
+        return None
+    start = heading_row + 1
+    while start < len(grid.rows):
+        texts = "".join(cell.text for cell in grid.rows[start]).strip()
+        if texts and not find_money_unit(texts):
+            break
+        start += 1
+    if start >= len(grid.rows):
+        return None
+    heading = [line for index in range(start) for line in _lines_in_row(grid, index, lines)]
+    top = min(cell.top for cell in grid.rows[start])
+    cut = RawGrid(
+        page=grid.page,
+        bbox=(grid.bbox[0], top, grid.bbox[2], grid.bbox[3]),
+        col_bounds=grid.col_bounds,
+        rows=grid.rows[start:],
+        method=grid.method,
+        lines_above=[*grid.lines_above, *heading],
+    )
+    return cut, heading
 
 
 def _read_heading(lines: list[TextLine], template: Template | None) -> tuple[str | None, TableRule | None, str]:

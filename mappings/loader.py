@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from .models import Template, Vocabulary
+from .models import FormVocabulary, Template, Vocabulary
 
 MAPPINGS_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = MAPPINGS_DIR / "templates"
@@ -48,3 +48,8 @@ def default_templates() -> tuple[Template, ...]:
 @lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
     return Vocabulary.model_validate(load_yaml(MAPPINGS_DIR / "vocabulary.yml"))
+
+
+@lru_cache(maxsize=1)
+def form_vocabulary() -> FormVocabulary:
+    return FormVocabulary.model_validate(load_yaml(MAPPINGS_DIR / "forms.yml"))

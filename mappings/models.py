@@ -155,6 +155,31 @@ class Vocabulary(Rule):
     measures: dict[str, str] = Field(description="measure id → Chinese header it stands for")
 
 
+class FormMoneyRule(Rule):
+    """绩效目标 forms: a money label (实施期资金总额, 其中：财政拨款) → measure id."""
+
+    label_contains: list[str] = Field(min_length=1)
+    measure: str
+    note: str = ""
+
+
+class FormVocabulary(Rule):
+    """Vocabulary of label/value forms (``mappings/forms.yml``)."""
+
+    note: str = ""
+    name_labels: list[str]
+    money: list[FormMoneyRule]
+    period_markers: list[str]
+    annual_markers: list[str]
+    period_measures: dict[str, str] = Field(description="measure → its 实施期 (whole-period) id")
+    task_header: list[str]
+    task_columns: dict[str, str]
+    total_labels: list[str]
+    indicator_headers: dict[Literal["level1", "level2", "indicator", "target"], list[str]]
+    indicator_prefix: str
+    scopes: dict[str, str]
+
+
 def normalise_title(text: str) -> str:
     """Titles compare without spaces, quotes or bracket width."""
     from .text import fold_width

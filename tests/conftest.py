@@ -1,0 +1,137 @@
+"""Shared fixtures: where the repository, the sample, the bad inputs and the dev corpus live.
+
+Tests that need the shared dev corpus (``../shared`` beside the repository root) are marked
+``corpus`` and skip cleanly when it is absent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = REPO_ROOT.parent / "shared"
+DEV_CORPUS = SHARED / "corpus" / "dev"
+SAMPLE_PDF = REPO_ROOT / "raw" / "samples" / "baoji-bigdata-center-2023-budget.pdf"
+BAD_DIR = REPO_ROOT / "tests" / "fixtures" / "bad"
+BAD_FILES = ("not-a-pdf.pdf", "truncated.pdf", "encrypted.pdf", "empty.pdf", "no-tables.pdf")
+
+# ``benchmarks`` is not an installed package: make the repository root importable.
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+# Keep Prefect's home (profiles, local database, logs) out of the user's ~/.prefect.
+_PREFECT_HOME = Path(tempfile.mkdtemp(prefix="disclosures-tests-prefect-"))
+os.environ.setdefault("PREFECT_HOME", str(_PREFECT_HOME))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip every ``corpus`` test when ../shared/corpus/dev is not there."""
+    if DEV_CORPUS.is_dir():
+        return
+    skip = pytest.mark.skip(reason=f"shared dev corpus not found at {DEV_CORPUS}")
+    for item in items:
+        if "corpus" in item.keywords:
+            item.add_marker(skip)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def dev_pdf_path(corpus_id: str) -> Path:
+    """A dev-corpus PDF by id (``dev-1-0002``), skipping the test when it is absent."""
+    path = DEV_CORPUS / f"{corpus_id}.pdf"
+    if not path.exists():
+        pytest.skip(f"dev corpus document {path} not found")
+    return path
+
+
+def read_page(path: Path, number: int, reader: str = "pdfium"):
+    """One page (1-based) as a :class:`PageContent`, read by the named page reader."""
+    if reader == "pdfplumber":
+        from extractors.document import open_pdf
+        from extractors.document import read_page as read_plumber_page
+
+        pdf = open_pdf(path)
+        try:
+            return read_plumber_page(pdf.pages[number - 1])
+        finally:
+            pdf.close()
+    from extractors.pdfium_pages import open_pdfium, read_pdfium_page
+
+    pdf = open_pdfium(path)
+    try:
+        page = pdf[number - 1]
+        try:
+            return read_pdfium_page(page, number)
+        finally:
+            page.close()
+    finally:
+        pdf.close()
+
+
+def page_tables(path: Path):
+    """Every page of a document as identification input (text lines and grids)."""
+    from extractors.grid import RuledGridExtractor
+    from extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
+    from mappings.identify import PageTables
+
+    extractor = RuledGridExtractor("pdfium-grid")
+    pdf = open_pdfium(path)
+    try:
+        return [
+            PageTables(page.number, page.lines, extractor.extract(str(path), page))
+            for page in iter_pdfium_pages(pdf)
+        ]
+    finally:
+        pdf.close()
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def sample_pdf() -> Path:
+    assert SAMPLE_PDF.exists(), f"sample PDF missing: {SAMPLE_PDF}"
+    return SAMPLE_PDF
+
+
+@pytest.fixture(scope="session")
+def bad_pdfs() -> dict[str, Path]:
+    paths = {name: BAD_DIR / name for name in BAD_FILES}
+    missing = [str(p) for p in paths.values() if not p.exists()]
+    assert not missing, f"bad-input fixtures missing: {missing}"
+    return paths
+
+
+@pytest.fixture(scope="session")
+def dev_corpus() -> Path:
+    if not DEV_CORPUS.is_dir():
+        pytest.skip(f"shared dev corpus not found at {DEV_CORPUS}")
+    return DEV_CORPUS
+
+
+@pytest.fixture(scope="session")
+def sample_page_tables(sample_pdf):
+    """The sample read once for identification and mapping tests (treat as read-only)."""
+    return page_tables(sample_pdf)
