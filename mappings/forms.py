@@ -86,7 +86,7 @@ class _FormReader:
             self._read_indicator(grid, index)
             return
         if any(label in self.vocab.task_header for label in labels):
-            self.task_name_col = next(c.col0 for c, l in zip(cells, labels) if l in self.vocab.task_header)
+            self.task_name_col = next(c.col0 for c, lab in zip(cells, labels) if lab in self.vocab.task_header)
             self._read_task_columns(cells, labels)
             return
         if self.task_name_col is not None and not self.task_cols:

@@ -65,9 +65,9 @@ def match_title(text: str, template: Template) -> TableRule | None:
         return index[norm]
     best = None
     for title, rule in index.items():
-        if len(title) >= 4 and title in norm and len(norm) <= len(title) + 12:
-            if best is None or len(title) > len(best[0]):
-                best = (title, rule)
+        contained = len(title) >= 4 and title in norm and len(norm) <= len(title) + 12
+        if contained and (best is None or len(title) > len(best[0])):
+            best = (title, rule)
     return best[1] if best else None
 
 
@@ -112,8 +112,10 @@ def identify_tables(pages: list[PageTables], template: Template | None) -> tuple
     """Group grids into tables using the "表N" line and the title printed above each grid.
 
     A grid with no number or title above continues the table before it (tables that cross
-    pages, with or without repeated headers); a title left at the foot of a page with no grid
-    under it is carried to the next page's first grid (title on one page, body on the next).
+    pages, with or without repeated headers), and so does a grid headed by the same number or
+    title as the table before it (headings repeated on each page); a title left at the foot of
+    a page with no grid under it is carried to the next page's first grid (title on one page,
+    body on the next). Grids without any text (ruled frames, stamp boxes) are skipped.
     """
     tables: list[TableInstance] = []
     catalogue: dict[str, bool] = {}
@@ -121,6 +123,8 @@ def identify_tables(pages: list[PageTables], template: Template | None) -> tuple
     pending: list[TextLine] = []
     for page in pages:
         for grid in page.grids:
+            if not any(cell.text.strip() for row in grid.rows for cell in row):
+                continue  # a ruled box with no text (frame, stamp box) is not a table
             above = pending + grid.lines_above
             pending = []
             if template is not None and _is_catalogue(grid):
@@ -143,6 +147,12 @@ def identify_tables(pages: list[PageTables], template: Template | None) -> tuple
             if rule is None and template is not None and number is not None:
                 rule = template.table(number)
             table_no = number or (rule.table_no if rule else str(len(tables) + 1))
+            if current is not None and rule is not None and current.rule is rule and current.table_no == table_no:
+                # the same number/title printed again on the next grid: one table, continued
+                current.grids.append(grid)
+                if grid.page not in current.pages:
+                    current.pages.append(grid.page)
+                continue
             current = TableInstance(table_no=table_no, title=title, rule=rule, grids=[grid], pages=[grid.page])
             current.unit = next((u for u in (find_money_unit(line.text) for line in above) if u), None)
             tables.append(current)
