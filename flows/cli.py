@@ -40,6 +40,8 @@ def root() -> None:
 def _quiet_prefect(log_file: Path, verbose: bool) -> None:
     """Keep Prefect's logging out of the summary's way: to a log file unless --verbose."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # the temporary server may start slowly on a busy machine; don't give up after 20 s
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "ERROR")
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -89,12 +91,19 @@ def ingest(
     dask_address: Annotated[
         str | None, typer.Option("--dask-address", help="Run the tasks on a Dask cluster, e.g. tcp://host:8786.")
     ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, help="Per-document time limit in seconds (stopped and reported).")
+    ] = 600.0,
+    wait: Annotated[
+        float, typer.Option("--wait", min=0, help="Seconds to wait for another run writing the same curated folder.")
+    ] = 0.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own log on the terminal.")] = False,
 ) -> None:
-    """Ingest disclosure PDFs into curated Parquet datasets (documents, tables, line_items).
+    """Ingest disclosure PDFs into curated Parquet datasets (documents, tables, line_items, ...).
 
     A document already ingested with the same bytes and pipeline version is skipped.
-    Exit code 0 when no document failed, 1 when any failed, 2 for a usage error.
+    Exit code 0 when no document failed, 1 when any failed, 2 for a usage error,
+    3 when another run is writing the same curated folder.
     """
     from flows.pipeline import discover_pdfs
 
@@ -110,6 +119,7 @@ def ingest(
     curated.mkdir(parents=True, exist_ok=True)
     log_file = curated / "_logs" / "ingest.log"
     _quiet_prefect(log_file, verbose)
+    from curation.state import LockBusy
     from flows import ingest as ingest_flows
 
     if not verbose:
@@ -126,7 +136,11 @@ def ingest(
 
         ingest_flows.set_progress_hook(advance)
         try:
-            rows = ingest_flows.run_ingest(pdfs, curated, force, workers, dask_address)
+            rows = ingest_flows.run_ingest(pdfs, curated, force, workers, dask_address, timeout, wait)
+        except LockBusy as error:
+            progress.stop()
+            err_console.print(f"[red]busy:[/red] {error}; try again later or pass --wait SECONDS")
+            raise typer.Exit(3) from None
         finally:
             ingest_flows.set_progress_hook(None)
     console.print(_summary_table(rows))

@@ -1,18 +1,23 @@
 """The ingest flow: one Prefect task per document, on a local process pool or Dask.
 
-Only wiring lives here; the work is :func:`flows.pipeline.ingest_document`.
+Only wiring lives here; the work is :func:`flows.pipeline.ingest_document`, run in an
+isolated child process with a time limit (:mod:`flows.isolation`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from prefect import flow, task
 from prefect.futures import as_completed
-from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from curation import state
 
 from . import pipeline
+from .isolation import DEFAULT_TIMEOUT_SECONDS, TransientError, ingest_isolated
 
 ProgressHook = Callable[[dict], None]
 _progress_hook: ProgressHook | None = None
@@ -24,42 +29,96 @@ def set_progress_hook(hook: ProgressHook | None) -> None:
     _progress_hook = hook
 
 
-@task(name="ingest-document", task_run_name="ingest {path}")
-def ingest_document_task(path: str, curated: str, force: bool = False) -> dict:
-    return pipeline.ingest_document(Path(path), Path(curated), force=force).as_dict()
+def _retry_transient(task, task_run, state_) -> bool:
+    """Retry only I/O trouble; a bad PDF is reported, never retried."""
+    try:
+        state_.result()
+    except TransientError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(
+    name="ingest-document",
+    task_run_name="ingest {path}",
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=_retry_transient,
+)
+def ingest_document_task(path: str, curated: str, force: bool = False, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> dict:
+    return ingest_isolated(Path(path), Path(curated), force=force, timeout=timeout)
 
 
 @flow(name="ingest-disclosures", log_prints=False)
-def ingest_flow(paths: list[str], curated: str, force: bool = False) -> list[dict]:
-    """Ingest every PDF in ``paths`` into ``curated``; the batch goes on past bad files."""
-    futures = [ingest_document_task.submit(path, curated, force) for path in paths]
-    order = {future.task_run_id: index for index, future in enumerate(futures)}
-    results: list[dict | None] = [None] * len(futures)
-    for future in as_completed(futures):
-        try:
-            summary = future.result()
-        except Exception as error:  # a crashed worker process: report, go on
+def ingest_flow(
+    paths: list[str],
+    curated: str,
+    force: bool = False,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    lock_wait: float = 0.0,
+) -> list[dict]:
+    """Ingest every PDF in ``paths`` into ``curated``; the batch goes on past bad files.
+
+    Holds the curated folder's writer lock for the whole run, removes temporaries left by a
+    killed run, then records every document in the registry and the run in the run log.
+    """
+    curated_dir = Path(curated)
+    started = state.now_iso()
+    clock = time.perf_counter()
+    with state.writer_lock(curated_dir, wait_seconds=lock_wait):
+        state.clean_stale_temporaries(curated_dir)
+        futures = [ingest_document_task.submit(path, curated, force, timeout) for path in paths]
+        order = {future.task_run_id: index for index, future in enumerate(futures)}
+        results: list[dict | None] = [None] * len(futures)
+        for future in as_completed(futures):
             index = order[future.task_run_id]
-            summary = pipeline.DocumentSummary(
-                Path(paths[index]).name, None, status="failed", reason=f"worker crashed: {error}"
-            ).as_dict()
-        results[order[future.task_run_id]] = summary
-        if _progress_hook is not None:
-            _progress_hook(summary)
-    return [r for r in results if r is not None]
+            try:
+                summary = future.result()
+            except Exception as error:  # retries exhausted or a crashed worker: report, go on
+                summary = pipeline.DocumentSummary(
+                    Path(paths[index]).name, None, status="failed", reason=f"{type(error).__name__}: {error}"
+                ).as_dict()
+            results[index] = summary
+            if _progress_hook is not None:
+                _progress_hook(summary)
+        summaries = [r for r in results if r is not None]
+        state.update_registry(curated_dir, summaries, pipeline.pipeline_version())
+        state.append_run(
+            curated_dir,
+            {
+                "started": started,
+                "finished": state.now_iso(),
+                "seconds": round(time.perf_counter() - clock, 2),
+                "documents": len(summaries),
+                "processed": sum(1 for s in summaries if not s.get("skipped")),
+                "failed": [{"file": s["file"], "reason": s.get("reason", "")} for s in summaries if s["status"] == "failed"],
+                "pipeline_version": pipeline.pipeline_version(),
+            },
+        )
+    return summaries
 
 
 def task_runner(workers: int, dask_address: str | None = None):
-    """Threads for one worker (no process start-up cost), a process pool for more, or Dask."""
+    """Local: ``workers`` task threads, each driving its document in its own child process
+    (forked from a preloaded forkserver, so there is no per-process import cost) — a local
+    process pool in effect. Distributed: prefect-dask's DaskTaskRunner on the given cluster."""
     if dask_address:
         from prefect_dask import DaskTaskRunner
 
         return DaskTaskRunner(address=dask_address)
-    if workers <= 1:
-        return ThreadPoolTaskRunner(max_workers=1)
-    return ProcessPoolTaskRunner(max_workers=workers)
+    return ThreadPoolTaskRunner(max_workers=max(workers, 1))
 
 
-def run_ingest(paths: list[Path], curated: Path, force: bool, workers: int, dask_address: str | None = None) -> list[dict]:
+def run_ingest(
+    paths: list[Path],
+    curated: Path,
+    force: bool,
+    workers: int,
+    dask_address: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    lock_wait: float = 0.0,
+) -> list[dict]:
     configured = ingest_flow.with_options(task_runner=task_runner(workers, dask_address))
-    return configured([str(p) for p in paths], str(curated), force)
+    return configured([str(p) for p in paths], str(curated), force, timeout, lock_wait)

@@ -58,6 +58,7 @@ class DocumentSummary:
     reason: str = ""
     seconds: float = 0.0
     skipped: bool = False
+    sha256: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -217,7 +218,7 @@ def ingest_document(path: Path, curated: Path, force: bool = False) -> DocumentS
         return DocumentSummary(
             path.name, doc_id, row.get("unit_name"), row.get("fiscal_year"), row.get("template"),
             row.get("pages") or 0, row.get("n_tables") or 0, row.get("n_line_items") or 0,
-            row.get("status", "ok"), row.get("reason") or "", 0.0, skipped=True,
+            row.get("status", "ok"), row.get("reason") or "", 0.0, skipped=True, sha256=identity.sha256,
         )
     replace_changed_source(curated, path.name, doc_id)
     try:
@@ -233,6 +234,7 @@ def ingest_document(path: Path, curated: Path, force: bool = False) -> DocumentS
         summary = DocumentSummary(path.name, doc_id, status="failed", reason=reason)
     store.write_document(curated, doc_id, rows)
     summary.seconds = round(time.perf_counter() - started, 3)
+    summary.sha256 = identity.sha256
     return summary
 
 

@@ -241,7 +241,15 @@ def _first(roles: list[str | None], role: str) -> int | None:
 
 
 def _code_from_parts(texts: list[str], roles: list[str | None]) -> str | None:
-    parts = [header_text(texts[i]) for i, r in enumerate(roles) if r in {"code_lei", "code_kuan", "code_xiang"}]
+    """类 / 款 / 项 columns joined; a 款 or 项 printed without its leading zero (``2`` for
+    ``02``, a spreadsheet's number format) is padded to its two digits."""
+    parts = []
+    for i, r in enumerate(roles):
+        if r in {"code_lei", "code_kuan", "code_xiang"}:
+            part = header_text(texts[i])
+            if r != "code_lei" and len(part) == 1 and part.isdigit():
+                part = "0" + part
+            parts.append(part)
     joined = "".join(p for p in parts if p)
     return joined if is_code(joined) else None
 

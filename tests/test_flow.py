@@ -1,0 +1,149 @@
+"""The Prefect ingest flow and the ``disclosures`` command line, against a temporary server.
+
+One Prefect test harness (a temporary API server and database) serves the whole module; the
+CLI subprocesses are pointed at it through ``PREFECT_API_URL`` so they do not each start a
+server of their own.  Three flow runs in all: one in-process, two through the CLI.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import BAD_DIR, BAD_FILES
+
+CLI = Path(sys.executable).parent / "disclosures"
+
+
+@pytest.fixture(scope="module")
+def prefect_api():
+    """A temporary Prefect API for every flow run of this module; yields its URL."""
+    import prefect.settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield prefect.settings.PREFECT_API_URL.value()
+
+
+@pytest.fixture(scope="module")
+def flow_run(prefect_api, sample_pdf, bad_pdfs, tmp_path_factory):
+    from flows.ingest import run_ingest
+
+    paths = [sample_pdf, *bad_pdfs.values()]
+    curated = tmp_path_factory.mktemp("flow-curated")
+    summaries = run_ingest(paths, curated, force=False, workers=1)
+    return paths, curated, summaries
+
+
+def run_cli(args, api_url, cwd, timeout=300):
+    if not CLI.exists():
+        pytest.skip(f"no `disclosures` script beside {sys.executable}")
+    env = dict(os.environ)
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    env.pop("DISCLOSURES_CURATED", None)
+    env["COLUMNS"] = "200"
+    return subprocess.run(
+        [str(CLI), *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+# --------------------------------------------------------------------------- the flow
+
+
+def test_flow_returns_one_summary_per_file_in_order(flow_run):
+    paths, _, summaries = flow_run
+    assert [s["file"] for s in summaries] == [p.name for p in paths]
+
+
+def test_flow_sample_ok_and_bad_files_failed(flow_run, sample_pdf):
+    _, _, summaries = flow_run
+    by_file = {s["file"]: s for s in summaries}
+    sample = by_file[sample_pdf.name]
+    assert sample["status"] == "ok", sample["reason"]
+    assert sample["template"] == "shaanxi-15"
+    assert sample["tables"] == 15
+    assert sample["line_items"] > 0
+    assert by_file["no-tables.pdf"]["status"] == "ok"
+    for name in set(BAD_FILES) - {"no-tables.pdf"}:
+        assert by_file[name]["status"] == "failed", name
+        assert by_file[name]["reason"] and "\n" not in by_file[name]["reason"]
+    assert "encrypted" in by_file["encrypted.pdf"]["reason"].lower()
+
+
+def test_flow_writes_the_curated_datasets(flow_run, sample_pdf):
+    paths, curated, summaries = flow_run
+    documents = pd.read_parquet(curated / "documents")
+    assert len(documents) == len(paths)
+    assert set(documents["doc_id"]) == {s["doc_id"] for s in summaries}
+    items = pd.read_parquet(curated / "line_items")
+    sample_id = next(s["doc_id"] for s in summaries if s["file"] == sample_pdf.name)
+    assert set(items["doc_id"]) == {sample_id}
+    total = items[(items["table_no"] == "5") & (items["name"] == "合计") & (items["measure"] == "total")]
+    assert total["amount_yuan"].tolist() == [3634500.0]
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+def test_cli_help(tmp_path):
+    result = run_cli(["--help"], None, tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "ingest" in result.stdout
+    result = run_cli(["ingest", "--help"], None, tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "--curated" in result.stdout and "--force" in result.stdout
+
+
+def test_cli_missing_path_is_a_usage_error(tmp_path):
+    result = run_cli(["ingest", tmp_path / "no-such-folder", "--curated", tmp_path / "c"], None, tmp_path)
+    assert result.returncode == 2
+    assert "no-such-folder" in result.stderr + result.stdout
+    assert not (tmp_path / "c" / "documents").exists()
+
+
+def test_cli_bad_option_is_a_usage_error(tmp_path, sample_pdf):
+    result = run_cli(["ingest", sample_pdf, "--workers", "0", "--curated", tmp_path / "c"], None, tmp_path)
+    assert result.returncode == 2
+
+
+def test_cli_folder_without_pdfs_exits_0(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_cli(["ingest", empty, "--curated", tmp_path / "c"], None, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "no PDF" in result.stderr + result.stdout
+
+
+def test_cli_exit_1_when_any_failed_then_0_on_a_clean_rerun(prefect_api, sample_pdf, tmp_path):
+    curated = tmp_path / "out"
+    raw_before = {p: p.read_bytes() for p in [sample_pdf, *BAD_DIR.glob("*.pdf")]}
+
+    first = run_cli(["ingest", sample_pdf, BAD_DIR, "--curated", curated], prefect_api, tmp_path)
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert sample_pdf.name in first.stdout
+    assert "failed" in first.stdout
+    documents = pd.read_parquet(curated / "documents")
+    assert len(documents) == 1 + len(BAD_FILES)
+    assert (documents["status"] == "failed").sum() == len(BAD_FILES) - 1
+    assert (curated / "_logs" / "ingest.log").exists()
+
+    second = run_cli(["ingest", sample_pdf, "--curated", curated], prefect_api, tmp_path)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "skipped" in second.stdout
+    assert len(pd.read_parquet(curated / "documents")) == 1 + len(BAD_FILES)
+
+    assert {p: p.read_bytes() for p in raw_before} == raw_before
+    assert not [q for q in curated.rglob("*") if q.name.endswith(".tmp")]
+    assert not (tmp_path / "curated").exists(), "the CLI wrote outside --curated"
