@@ -74,6 +74,7 @@ DOCUMENTS = Dataset(
         Column("text_layer", "string", "文字层", "text, scanned or mixed", enum=("text", "scanned", "mixed")),
         Column("status", "string", "状态", "ok, warn (validation warnings) or failed", False, enum=("ok", "warn", "failed")),
         Column("pipeline_version", "string", "流水线版本", "version of the code that made the rows", False),
+        Column("source_path", "string", "文件路径", "absolute path the file was read from (identifies re-sent files)", extra=True),
         Column("reason", "string", "失败原因", "one-line reason when status is failed", extra=True),
         Column("n_tables", "int", "表格数", "tables found", extra=True),
         Column("n_line_items", "int", "明细行数", "line items extracted", extra=True),
@@ -122,6 +123,7 @@ LINE_ITEMS = Dataset(
         Column("page", "int", "页码", "page the row was read from", False),
         Column("column", "string", "表头路径", "header path above the figure, e.g. 基本支出/人员经费", extra=True),
         Column("row_label", "string", "行标签", "the row label as printed", extra=True),
+        Column("confidence", "float", "识别置信度", "OCR confidence of the figure (0-1, lowest of its characters); empty when read from the PDF's text layer", extra=True),
     ),
     foreign_keys=(("doc_id", "documents", "doc_id"),),
 )
@@ -143,4 +145,59 @@ PERFORMANCE_TARGETS = Dataset(
     foreign_keys=(("doc_id", "documents", "doc_id"),),
 )
 
-DATASETS: dict[str, Dataset] = {d.name: d for d in (DOCUMENTS, TABLES, LINE_ITEMS, PERFORMANCE_TARGETS)}
+VALIDATIONS = Dataset(
+    "validations", "校验结果", "one row per check per document: the validation findings",
+    ("doc_id", "check"),
+    (
+        DOC_ID,
+        Column("check", "string", "校验项", "check id, e.g. arith.children_sum (catalogue: validation/checks.py)", False),
+        Column("severity", "string", "严重程度", "error (the document fails) or warn", False, enum=("error", "warn")),
+        Column("success", "bool", "是否通过", "the check passed", False),
+        Column("observed", "string", "实际值", "observed value of the worst failing instance"),
+        Column("expected", "string", "期望值", "expected value of the worst failing instance"),
+        Column("table_no", "string", "表号", "table of the worst failing instance"),
+        Column("detail", "string", "说明", "what failed, where, and how many instances"),
+        Column("n_failed", "int", "未通过数", "failing instances of the check in the document", extra=True),
+    ),
+    foreign_keys=(("doc_id", "documents", "doc_id"),),
+)
+
+SECTIONS = Dataset(
+    "sections", "说明章节", "the narrative, one row per numbered section, page breaks and broken lines repaired",
+    ("doc_id", "section_id"),
+    (
+        DOC_ID,
+        Column("section_no", "string", "章节编号", "the section's number as printed, without punctuation: 一, 十一; null for a part's text before its first numbered section"),
+        Column("heading", "string", "章节标题", "the heading without its number (the part or page title for a part's own text)"),
+        Column("text", "string", "正文", "the section's text: lines and pages joined, page numbers, running headers and tables removed, no line breaks", False),
+        Column("page_first", "int", "起始页", "first page"),
+        Column("page_last", "int", "结束页", "last page"),
+        Column("part", "string", "部分", "the part as printed: 第一部分 (null when the document has no parts)", extra=True),
+        Column("part_title", "string", "部分标题", "the part's title (单位概况), or the page title the section sits under", extra=True),
+        Column("section_id", "string", "章节标识", "id following the heading hierarchy, unique in the document: 第二部分/三", False, extra=True),
+        Column("seq", "int", "顺序", "order in the document, from 1", False, extra=True),
+    ),
+    foreign_keys=(("doc_id", "documents", "doc_id"),),
+)
+
+FACTS = Dataset(
+    "facts", "说明中的数字", "figures the narrative states, one row per fact (per line for item facts)",
+    (),
+    (
+        DOC_ID,
+        Column("fact", "string", "事实", "fact id from mappings/facts.yml: staff_quota, budget_total, three_public_total, ...", False),
+        Column("value", "float", "数值", "the figure as stated; a change is signed (减少 is negative)", False),
+        Column("unit", "string", "单位", "元, 万元, 千元 or 亿元 for money; 人, 辆, 台（套）, 个 or % otherwise"),
+        Column("sentence", "string", "原文", "the paragraph stating it (the sentences around it when long), cleaned", False),
+        Column("page", "int", "页码", "page the figure was printed on"),
+        Column("family", "string", "类别", "group of facts: staff, budget, three_public, meeting_training, ...", False, extra=True),
+        Column("value_yuan", "float", "金额（元）", "a money fact in yuan", unit="元", extra=True),
+        Column("item", "string", "科目名称", "item facts: the line explained (行政运行)", extra=True),
+        Column("code", "string", "科目编码", "item facts: its classification code when printed", pattern=r"^\d+$", extra=True),
+    ),
+    foreign_keys=(("doc_id", "documents", "doc_id"),),
+)
+
+DATASETS: dict[str, Dataset] = {
+    d.name: d for d in (DOCUMENTS, TABLES, LINE_ITEMS, PERFORMANCE_TARGETS, VALIDATIONS, SECTIONS, FACTS)
+}

@@ -87,8 +87,17 @@ def find_table_regions(rules: list[Rule]) -> list[tuple[float, float, float, flo
         bottom = max(r.pos if r.orientation == "h" else r.end for r in members)
         if x1 - x0 >= MIN_TABLE_WIDTH and bottom - top > 8:
             regions.append((x0, top, x1, bottom))
+    # a frame drawn around a table (or a page-sized border) is not a table of its own
+    regions = [r for r in regions if not any(o != r and _contains(r, o) for o in regions)]
     regions.sort(key=lambda b: (b[1], b[0]))
     return regions
+
+
+def _contains(outer: tuple[float, float, float, float], inner: tuple[float, float, float, float]) -> bool:
+    return (
+        outer[0] - TOL <= inner[0] and inner[2] <= outer[2] + TOL
+        and outer[1] - TOL <= inner[1] and inner[3] <= outer[3] + TOL
+    )
 
 
 def _cluster(values: list[float], tol: float = TOL) -> list[float]:
@@ -110,13 +119,49 @@ def _covers(rules: list[Rule], pos: float, start: float, end: float, share: floa
     return got >= need
 
 
+# Word draws each cell as its own box, a few points inside the next one: the gaps become empty
+# slivers of columns and rows narrower than any glyph, merged into the ruled boundary they sit on.
+SLIVER = 6.0
+
+
+def _merge_slivers(bounds: list[float], centres: list[float]) -> list[list[float]]:
+    """Group boundaries separated by an empty sliver (no character centre inside)."""
+    groups = [[bounds[0]]]
+    for prev, bound in zip(bounds, bounds[1:]):
+        if bound - prev < SLIVER and not any(prev < c < bound for c in centres):
+            groups[-1].append(bound)
+        else:
+            groups.append([bound])
+    if len(groups) < 2:
+        return [[b] for b in bounds]
+    return groups
+
+
+def _representatives(groups: list[list[float]]) -> list[float]:
+    """One position per boundary group: the outer edges for the first and last, else the middle."""
+    out = [sum(g) / len(g) for g in groups]
+    out[0], out[-1] = groups[0][0], groups[-1][-1]
+    return out
+
+
+def _covers_any(rules: list[Rule], positions: list[float], start: float, end: float) -> bool:
+    return any(_covers(rules, pos, start, end) for pos in positions)
+
+
+def _glyph_size(char: Char) -> float:
+    """The glyph's size on the page: its font size, unless that exceeds the glyph box (a font
+    size read without the text matrix's scale, e.g. 239 for an 8 pt glyph)."""
+    height = char.bottom - char.top
+    return min(char.size, height * 1.5) if height > 0 and char.size > 0 else (char.size or height)
+
+
 def cell_text(chars: list[Char]) -> str:
     """Text of the characters of one cell: lines top to bottom, glyph gaps as spaces."""
     if not chars:
         return ""
     rows: list[list[Char]] = []
     for char in sorted(chars, key=lambda c: c.yc):
-        if rows and abs(rows[-1][-1].yc - char.yc) <= max(char.size, 4.0) * 0.5:
+        if rows and abs(rows[-1][-1].yc - char.yc) <= max(_glyph_size(char), 4.0) * 0.5:
             rows[-1].append(char)
         else:
             rows.append([char])
@@ -125,7 +170,7 @@ def cell_text(chars: list[Char]) -> str:
         row.sort(key=lambda c: c.x0)
         parts = [row[0].text]
         for prev, char in zip(row, row[1:]):
-            if char.x0 - prev.x1 > max(prev.size, 4.0) * 0.3:
+            if char.x0 - prev.x1 > max(_glyph_size(prev), 4.0) * 0.3:
                 parts.append(" ")
             parts.append(char.text)
         lines.append("".join(parts))
@@ -143,13 +188,16 @@ def build_grid(page: PageContent, bbox: tuple[float, float, float, float], metho
         r for r in page.rules
         if r.orientation == "v" and x0 - TOL <= r.pos <= x1 + TOL and _overlap(r.start, r.end, top, bottom) > 0
     ]
-    cols = _cluster([x0, x1] + [r.pos for r in inside_v])
-    rows = _cluster([top, bottom] + [r.pos for r in inside_h])
+    inside_chars = [c for c in page.chars if x0 - TOL <= c.xc <= x1 + TOL and top - TOL <= c.yc <= bottom + TOL]
+    col_groups = _merge_slivers(_cluster([x0, x1] + [r.pos for r in inside_v]), [c.xc for c in inside_chars])
+    row_groups = _merge_slivers(_cluster([top, bottom] + [r.pos for r in inside_h]), [c.yc for c in inside_chars])
+    cols = _representatives(col_groups)
+    rows = _representatives(row_groups)
     n_rows, n_cols = len(rows) - 1, len(cols) - 1
     ds = _DisjointSet(n_rows * n_cols)
     for r in range(n_rows):
         y0, y1 = rows[r], rows[r + 1]
-        separators = [_covers(inside_v, cols[c + 1], y0, y1) for c in range(n_cols - 1)]
+        separators = [_covers_any(inside_v, col_groups[c + 1], y0, y1) for c in range(n_cols - 1)]
         if not any(separators):
             # a row drawn with horizontal rules only: columns come from the ruled header
             separators = [True] * (n_cols - 1)
@@ -158,7 +206,7 @@ def build_grid(page: PageContent, bbox: tuple[float, float, float, float], metho
                 ds.union(r * n_cols + c, r * n_cols + c + 1)
     for r in range(n_rows - 1):
         for c in range(n_cols):
-            if not _covers(inside_h, rows[r + 1], cols[c], cols[c + 1]):
+            if not _covers_any(inside_h, row_groups[r + 1], cols[c], cols[c + 1]):
                 ds.union(r * n_cols + c, (r + 1) * n_cols + c)
     members: dict[int, list[int]] = defaultdict(list)
     for index in range(n_rows * n_cols):

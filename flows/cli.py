@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -97,6 +99,13 @@ def ingest(
     wait: Annotated[
         float, typer.Option("--wait", min=0, help="Seconds to wait for another run writing the same curated folder.")
     ] = 0.0,
+    reprocess_outdated: Annotated[
+        bool,
+        typer.Option(
+            "--reprocess-outdated/--keep-outdated",
+            help="Redo documents ingested by an older pipeline version (default) or keep their rows.",
+        ),
+    ] = True,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own log on the terminal.")] = False,
 ) -> None:
     """Ingest disclosure PDFs into curated Parquet datasets (documents, tables, line_items, ...).
@@ -136,7 +145,9 @@ def ingest(
 
         ingest_flows.set_progress_hook(advance)
         try:
-            rows = ingest_flows.run_ingest(pdfs, curated, force, workers, dask_address, timeout, wait)
+            rows = ingest_flows.run_ingest(
+                pdfs, curated, force, workers, dask_address, timeout, wait, reprocess_outdated
+            )
         except LockBusy as error:
             progress.stop()
             err_console.print(f"[red]busy:[/red] {error}; try again later or pass --wait SECONDS")
@@ -150,6 +161,206 @@ def ingest(
         f"in {time.perf_counter() - started:.1f} s → {curated}/  (log: {log_file})"
     )
     raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def serve(
+    inbox: Annotated[Path, typer.Option("--inbox", help="Folder watched for new or changed PDFs.")],
+    cron: Annotated[str, typer.Option("--cron", help="Schedule (cron syntax, server time zone).")] = "0 2 * * *",
+    curated: CuratedOption = Path("curated"),
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Documents processed in parallel.")] = 1,
+    reprocess_outdated: Annotated[
+        bool, typer.Option("--reprocess-outdated", help="Redo documents ingested by an older pipeline version.")
+    ] = False,
+    run_now: Annotated[bool, typer.Option("--run-now", help="Ingest the inbox once right away, then serve.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Per-document time limit in seconds.")] = 600.0,
+) -> None:
+    """Serve a Prefect deployment that ingests the inbox on a schedule (until Ctrl-C).
+
+    Uses PREFECT_API_URL when set, else starts and manages a local Prefect server; open the
+    printed UI address to see runs. A file seen before is skipped; changed bytes replace rows.
+    """
+    if not inbox.is_dir():
+        err_console.print(f"[red]error:[/red] inbox is not a folder: {inbox}")
+        raise typer.Exit(2)
+    curated.mkdir(parents=True, exist_ok=True)
+    _quiet_prefect(curated / "_logs" / "serve.log", verbose=True)
+    from flows.serve import prefect_server, serve_inbox
+
+    def stop(signum: int, frame: object) -> None:  # SIGTERM: stop serving, stop our server
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    with prefect_server(curated / "_logs" / "prefect-server.log") as api_url:
+        console.print(f"Prefect API: {api_url}  (UI: {api_url.removesuffix('/api')})")
+        try:
+            serve_inbox(inbox, curated, cron, workers, reprocess_outdated, run_now, timeout)
+        except KeyboardInterrupt:
+            console.print("stopped")
+
+
+@app.command()
+def status(
+    curated: CuratedOption = Path("curated"),
+    runs: Annotated[int, typer.Option("--runs", min=1, help="How many recent runs to show.")] = 10,
+) -> None:
+    """Recent ingest runs, their documents and failures, and the registry's counts."""
+    from curation.state import load_registry, read_runs
+
+    history = read_runs(curated, runs)
+    if not history:
+        console.print(f"no runs recorded in {curated}/_state/runs.jsonl")
+    table = Table(title=f"Recent runs ({curated})")
+    for header in ("started", "seconds", "documents", "processed", "failed", "pipeline version"):
+        table.add_column(header)
+    for run in history:
+        table.add_row(
+            run["started"], str(run["seconds"]), str(run["documents"]), str(run["processed"]),
+            str(len(run["failed"])), run["pipeline_version"],
+        )
+    console.print(table)
+    for run in history[-1:]:
+        for failure in run["failed"]:
+            console.print(f"  [red]failed[/red] {failure['file']}: {failure['reason']}")
+    registry = load_registry(curated)
+    counts: dict[str, int] = {}
+    for entry in registry.values():
+        counts[entry.get("status", "?")] = counts.get(entry.get("status", "?"), 0) + 1
+    console.print(f"registry: {len(registry)} documents " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    parquet = "parquet"
+
+
+@app.command()
+def query(
+    sql: Annotated[
+        str | None,
+        typer.Argument(help="SQL to run (DuckDB dialect); '-' reads it from standard input."),
+    ] = None,
+    curated: CuratedOption = Path("curated"),
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format; parquet needs --out.")
+    ] = OutputFormat.table,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the result to this file.")
+    ] = None,
+    schema: Annotated[
+        bool,
+        typer.Option(
+            "--schema",
+            help="List the views and their columns with Chinese and English descriptions.",
+        ),
+    ] = False,
+) -> None:
+    """Query the curated datasets with SQL (DuckDB).
+
+    Each dataset folder is a view named after it (line_items, documents, tables, ...), plus
+    function_expenditure_wide, three_public_by_unit and the code lists codes_function,
+    codes_econ_dept, codes_econ_gov. Bad SQL prints DuckDB's message and exits with code 2.
+    """
+    from curation import query as q
+
+    if not schema and not sql:
+        err_console.print("[red]error:[/red] give SQL to run, or --schema (see --help)")
+        raise typer.Exit(2)
+    if output_format is OutputFormat.parquet and out is None:
+        err_console.print("[red]error:[/red] --format parquet needs --out FILE")
+        raise typer.Exit(2)
+    try:
+        con = q.connect(curated)
+    except FileNotFoundError as error:
+        err_console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    except Exception as error:  # e.g. a damaged Parquet file in curated/
+        err_console.print(f"[red]error:[/red] cannot open {curated}: {error}")
+        raise typer.Exit(2) from None
+    try:
+        if schema:
+            infos = q.describe(con)
+            if output_format is OutputFormat.table:
+                text = q.render_schema(infos)
+            else:
+                result = q.schema_records(infos)
+                text = (
+                    q.render_json(result)
+                    if output_format is OutputFormat.json
+                    else q.render_csv(result)
+                )
+        elif output_format is OutputFormat.parquet:
+            import pyarrow.parquet as pq
+
+            table = q.run_arrow(con, sys.stdin.read() if sql == "-" else sql)
+            if table is None:
+                err_console.print("[red]error:[/red] the statement returns no result to write")
+                raise typer.Exit(2)
+            pq.write_table(table, out, compression="zstd")
+            err_console.print(f"{table.num_rows} rows → {out}")
+            return
+        else:
+            result = q.run(con, sys.stdin.read() if sql == "-" else sql)
+            if result is None:
+                return
+            render = {"table": q.render_table, "csv": q.render_csv, "json": q.render_json}
+            text = render[output_format.value](result)
+    except q.QueryError as error:
+        sys.stderr.write(f"{error}\n")  # DuckDB's own message, unwrapped
+        raise typer.Exit(2) from None
+    except OSError as error:
+        err_console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    finally:
+        con.close()
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as error:
+        err_console.print(f"[red]error:[/red] cannot write {out}: {error}")
+        raise typer.Exit(2) from None
+    err_console.print(f"schema → {out}" if schema else f"{len(result.rows)} rows → {out}")
+
+
+@app.command()
+def publish(
+    out: Annotated[
+        Path,
+        typer.Argument(
+            help="Release folder (created; an earlier release in it is compared and replaced)."
+        ),
+    ],
+    curated: CuratedOption = Path("curated"),
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version", help="Release version, e.g. 2025.1 (default: snapshot-<content digest>)."
+        ),
+    ] = None,
+    allow_failed: Annotated[
+        bool, typer.Option("--allow-failed", help="Also publish documents whose status is failed.")
+    ] = False,
+) -> None:
+    """Build the open-data release: a Frictionless Data Package with CSV and Parquet per dataset,
+    code lists, data dictionary, validation summary, SHA256SUMS, RELEASE.md and a catalogue page.
+
+    Only documents whose status is not failed are published unless --allow-failed. The same
+    curated input gives the same bytes except datapackage.json's `created`.
+    """
+    from curation.publish import PublishError, summary_text
+    from curation.publish import publish as build_release
+
+    try:
+        release = build_release(curated, out, version=version, allow_failed=allow_failed)
+    except PublishError as error:
+        err_console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    console.print(summary_text(release), end="", markup=False, highlight=False)
+    console.print(f"catalogue: {release.out / 'index.html'}", markup=False, highlight=False)
 
 
 def main() -> None:

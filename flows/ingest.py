@@ -47,8 +47,14 @@ def _retry_transient(task, task_run, state_) -> bool:
     retry_delay_seconds=[2, 10],
     retry_condition_fn=_retry_transient,
 )
-def ingest_document_task(path: str, curated: str, force: bool = False, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> dict:
-    return ingest_isolated(Path(path), Path(curated), force=force, timeout=timeout)
+def ingest_document_task(
+    path: str,
+    curated: str,
+    force: bool = False,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    reprocess_outdated: bool = True,
+) -> dict:
+    return ingest_isolated(Path(path), Path(curated), force, timeout, reprocess_outdated)
 
 
 @flow(name="ingest-disclosures", log_prints=False)
@@ -58,6 +64,7 @@ def ingest_flow(
     force: bool = False,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     lock_wait: float = 0.0,
+    reprocess_outdated: bool = True,
 ) -> list[dict]:
     """Ingest every PDF in ``paths`` into ``curated``; the batch goes on past bad files.
 
@@ -69,7 +76,9 @@ def ingest_flow(
     clock = time.perf_counter()
     with state.writer_lock(curated_dir, wait_seconds=lock_wait):
         state.clean_stale_temporaries(curated_dir)
-        futures = [ingest_document_task.submit(path, curated, force, timeout) for path in paths]
+        futures = [
+            ingest_document_task.submit(path, curated, force, timeout, reprocess_outdated) for path in paths
+        ]
         order = {future.task_run_id: index for index, future in enumerate(futures)}
         results: list[dict | None] = [None] * len(futures)
         for future in as_completed(futures):
@@ -119,6 +128,7 @@ def run_ingest(
     dask_address: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     lock_wait: float = 0.0,
+    reprocess_outdated: bool = True,
 ) -> list[dict]:
     configured = ingest_flow.with_options(task_runner=task_runner(workers, dask_address))
-    return configured([str(p) for p in paths], str(curated), force, timeout, lock_wait)
+    return configured([str(p) for p in paths], str(curated), force, timeout, lock_wait, reprocess_outdated)

@@ -32,9 +32,9 @@ def _context() -> multiprocessing.context.BaseContext:
     return _CONTEXT
 
 
-def _child(conn, path: str, curated: str, force: bool) -> None:
+def _child(conn, path: str, curated: str, force: bool, reprocess_outdated: bool) -> None:
     try:
-        summary = pipeline.ingest_document(Path(path), Path(curated), force=force)
+        summary = pipeline.ingest_document(Path(path), Path(curated), force=force, reprocess_outdated=reprocess_outdated)
         conn.send(("ok", summary.as_dict()))
     except OSError as error:  # writing failed: transient, retry
         conn.send(("transient", f"{type(error).__name__}: {error}"))
@@ -58,11 +58,26 @@ def _failed(path: Path, curated: Path, reason: str) -> dict:
     return summary.as_dict()
 
 
-def ingest_isolated(path: Path, curated: Path, force: bool = False, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> dict:
-    """Ingest one document in a child process; a hang or crash becomes a ``failed`` row."""
+def ingest_isolated(
+    path: Path,
+    curated: Path,
+    force: bool = False,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    reprocess_outdated: bool = True,
+) -> dict:
+    """Ingest one document in a child process; a hang or crash becomes a ``failed`` row.
+
+    Inside a daemonic process (a Dask worker started by its nanny) children are not allowed:
+    the document then runs in-process, and the cluster's own worker management applies.
+    """
+    if multiprocessing.current_process().daemon:
+        try:
+            return pipeline.ingest_document(path, curated, force=force, reprocess_outdated=reprocess_outdated).as_dict()
+        except OSError as error:
+            raise TransientError(f"{type(error).__name__}: {error}") from error
     context = _context()
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, str(path), str(curated), force), daemon=True)
+    process = context.Process(target=_child, args=(sender, str(path), str(curated), force, reprocess_outdated), daemon=True)
     process.start()
     sender.close()
     try:

@@ -20,11 +20,13 @@ from curation import store
 from extractors.base import PageContent
 from extractors.document import DocumentError, identify_file, iter_pages, open_pdf
 from extractors.grid import RuledGridExtractor
+from extractors.ocr import DocumentOcr
 from extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
 from mappings.engine import map_table
 from mappings.identify import PageTables, TableInstance, detect_template, identify_tables
 from mappings.loader import MAPPINGS_DIR, default_templates
 from mappings.metadata import read_metadata
+from mappings.narrative import narrative_page_lines, read_narrative
 from mappings.normalize import make_context, split_header
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,8 @@ class DocumentSummary:
     seconds: float = 0.0
     skipped: bool = False
     sha256: str | None = None
+    n_errors: int = 0
+    n_warnings: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -80,26 +84,37 @@ def _now() -> str:
 READERS = ("pdfium", "pdfplumber")
 
 
-def extract_document(path: Path, reader: str = "pdfium") -> tuple[list[PageTables], list[str], list[PageContent]]:
+def extract_document(
+    path: Path, reader: str = "pdfium", ocr: DocumentOcr | None = None
+) -> tuple[list[PageTables], list[str], list[PageContent]]:
     """Read every page once; keep its text lines and grids, drop its characters.
 
     ``reader`` picks the page reader: PDFium (fast, default) or pdfplumber (reference).
+    Pages without a usable text layer (scans, garbled text) are read by OCR instead
+    (``ocr`` keeps what it read, for the line items' confidence).
     """
     if reader == "pdfplumber":
         pdf, pages, method = open_pdf(path), iter_pages, "pdfplumber-grid"
     else:
         pdf, pages, method = open_pdfium(path), iter_pdfium_pages, "pdfium-grid"
     extractor = RuledGridExtractor(method)
+    ocr_extractor = RuledGridExtractor("ocr-grid")
+    if ocr is None:
+        ocr = DocumentOcr(path)
     page_tables: list[PageTables] = []
     texts: list[str] = []
     layers: list[PageContent] = []
     try:
         for page in pages(pdf):
-            grids = extractor.extract(str(path), page)
+            page = ocr.read(page)
+            grids = (ocr_extractor if ocr.is_ocr(page.number) else extractor).extract(str(path), page)
+            ocr.note_grids(page.number, grids)
             page_tables.append(PageTables(page.number, page.lines, grids))
             texts.append(page.text)
-            layers.append(PageContent(page.number, page.width, page.height, page.chars[:1], [], [], page.text_layer, page.n_images))
+            prose = narrative_page_lines(page, grids, ocr=ocr.is_ocr(page.number))  # the narrative's lines
+            layers.append(PageContent(page.number, page.width, page.height, page.chars[:1], [], prose, page.text_layer, page.n_images))
     finally:
+        ocr.close()
         pdf.close()
     return page_tables, texts, layers
 
@@ -140,10 +155,12 @@ def build_rows(
     path: Path, doc_id: str, sha256: str, reader: str = "pdfium"
 ) -> tuple[dict[str, list[dict]], DocumentSummary]:
     """All curated rows of one readable document."""
-    page_tables, texts, layers = extract_document(path, reader)
+    ocr = DocumentOcr(path)
+    page_tables, texts, layers = extract_document(path, reader, ocr)
     template = detect_template(page_tables, default_templates())
     meta = read_metadata(texts)
-    tables, _catalogue = identify_tables(page_tables, template)
+    tables, catalogue = identify_tables(page_tables, template)
+    narrative = read_narrative(doc_id, layers, table_pages={n for t in tables for n in t.pages})
     items: list[dict] = []
     targets: list[dict] = []
     table_rows: list[dict] = []
@@ -155,11 +172,14 @@ def build_rows(
             targets.extend(t.as_dict() for t in table_targets)
             items.extend(table_items)
             table_rows.append(_table_row(doc_id, table, len(table_items)))
+        table_rows.extend(_declared_empty_rows(doc_id, template, catalogue, table_rows, page_tables))
+    ocr.attach_confidence(items)
     unit_code = _unit_code(items, meta.unit_name)
     document = {
         "doc_id": doc_id,
         "sha256": sha256,
         "source_name": path.name,
+        "source_path": str(path.resolve()),
         "unit_name": meta.unit_name,
         "unit_code": unit_code,
         "admin_region": meta.admin_region,
@@ -180,32 +200,119 @@ def build_rows(
         template=document["template"], pages=document["pages"], tables=len(table_rows),
         line_items=len(items), reason=document["reason"] or "",
     )
-    rows = {"line_items": items, "performance_targets": targets, "tables": table_rows, "documents": [document]}
+    rows = {
+        "line_items": items, "performance_targets": targets, "tables": table_rows,
+        "sections": narrative.sections, "facts": narrative.facts, "documents": [document],
+    }
     return rows, summary
+
+
+def _declared_empty_rows(doc_id, template, catalogue, table_rows, page_tables) -> list[dict]:
+    """Tables the catalogue (是否空表) declares empty that print no grid (a heading and a note)."""
+    found = {row["table_no"] for row in table_rows}
+    out = []
+    for table_no, empty in catalogue.items():
+        rule = template.table(table_no)
+        if not empty or table_no in found or rule is None:
+            continue
+        page = next(
+            (
+                p.number
+                for p in page_tables
+                for line in p.lines
+                if (m := template.number_regex.match(line.text.replace(" ", ""))) and m.group(1) == table_no
+            ),
+            None,
+        )
+        out.append(
+            {
+                "doc_id": doc_id, "table_no": table_no, "title": rule.titles[0], "kind": rule.kind,
+                "page_first": page, "page_last": page, "n_rows": 0, "is_empty": True,
+                "method": "catalogue", "unit_printed": None, "n_line_items": 0,
+            }
+        )
+    return out
+
+
+def apply_validation(rows: dict[str, list[dict]], summary: DocumentSummary) -> None:
+    """Run the validation suites on a document's rows: ``validations`` rows and the status gate.
+
+    An error finding fails the document (reason: the first error check), so publishing
+    excludes it; warnings make it ``warn``.
+    """
+    from validation import validate_rows
+
+    document = rows["documents"][0]
+    try:
+        report = validate_rows(rows)
+    except Exception as error:  # a validation bug must not pass unvalidated rows as ok
+        log.error("validation crashed on %s:\n%s", summary.file, traceback.format_exc())
+        rows["validations"] = []
+        document["status"] = summary.status = "failed"
+        document["reason"] = summary.reason = f"validation crashed: {type(error).__name__}: {error}"
+        return
+    rows["validations"] = report.rows
+    summary.n_errors, summary.n_warnings = report.n_errors, report.n_warnings
+    if report.status != "ok":
+        document["status"] = summary.status = report.status
+    if report.status == "failed":
+        document["reason"] = summary.reason = report.reason
+
+
+def validation_counts(curated: Path, doc_id: str) -> tuple[int, int]:
+    """Error and warning findings stored for a document (0, 0 when none are stored)."""
+    path = store.doc_file(curated, "validations", doc_id)
+    if not path.exists():
+        return 0, 0
+    try:
+        import pyarrow.parquet as pq
+
+        rows = pq.read_table(path, columns=["severity", "success"]).to_pylist()
+    except Exception:
+        return 0, 0
+    failed = [r["severity"] for r in rows if not r["success"]]
+    return failed.count("error"), failed.count("warn")
 
 
 def failed_document_row(path: Path, doc_id: str, sha256: str, reason: str) -> dict:
     return {
-        "doc_id": doc_id, "sha256": sha256, "source_name": path.name, "status": "failed",
+        "doc_id": doc_id, "sha256": sha256, "source_name": path.name, "source_path": str(path.resolve()),
+        "status": "failed",
         "pipeline_version": pipeline_version(), "reason": reason, "n_tables": 0,
         "n_line_items": 0, "ingested_at": _now(), "pages": None,
     }
 
 
-def already_ingested(curated: Path, doc_id: str, sha256: str) -> bool:
+RETRYABLE_REASONS = ("worker crashed",)
+
+
+def already_ingested(curated: Path, doc_id: str, sha256: str, reprocess_outdated: bool = True) -> bool:
+    """Same bytes already ingested (and, unless outdated rows are kept, by this version)."""
     row = store.read_document_row(curated, doc_id)
-    return bool(row and row.get("sha256") == sha256 and row.get("pipeline_version") == pipeline_version())
+    if not row or row.get("sha256") != sha256:
+        return False
+    if row.get("status") == "failed" and (row.get("reason") or "").startswith(RETRYABLE_REASONS):
+        return False  # the process was killed (OOM killer, operator): try again next run
+    return not reprocess_outdated or row.get("pipeline_version") == pipeline_version()
 
 
-def replace_changed_source(curated: Path, source_name: str, doc_id: str) -> None:
-    """A file whose bytes changed replaces its old rows everywhere (matched by file name)."""
+def replace_changed_source(curated: Path, source_path: str, doc_id: str) -> None:
+    """A file whose bytes changed replaces its old rows everywhere (matched by its path, so
+    two files of the same name in different folders are two documents)."""
     for row in store.read_all_documents(curated):
-        if row.get("source_name") == source_name and row.get("doc_id") != doc_id:
+        if row.get("source_path") == source_path and row.get("doc_id") != doc_id:
             store.remove_document(curated, row["doc_id"])
 
 
-def ingest_document(path: Path, curated: Path, force: bool = False) -> DocumentSummary:
-    """Ingest one PDF into ``curated``; never raises for bad input (the reason is reported)."""
+def ingest_document(
+    path: Path, curated: Path, force: bool = False, reprocess_outdated: bool = True, validate: bool = True
+) -> DocumentSummary:
+    """Ingest one PDF into ``curated``; never raises for bad input (the reason is reported).
+
+    Skipped when the same bytes were already ingested — by the current pipeline version, or
+    by any version when ``reprocess_outdated`` is false (scheduled runs keep old rows until
+    asked to reprocess). ``validate`` runs the validation suites (the publication gate).
+    """
     started = time.perf_counter()
     path = Path(path)
     try:
@@ -213,24 +320,27 @@ def ingest_document(path: Path, curated: Path, force: bool = False) -> DocumentS
     except OSError as error:
         return DocumentSummary(path.name, None, status="failed", reason=f"cannot read file: {error.strerror or error}")
     doc_id = identity.doc_id
-    if not force and already_ingested(curated, doc_id, identity.sha256):
+    if not force and already_ingested(curated, doc_id, identity.sha256, reprocess_outdated):
         row = store.read_document_row(curated, doc_id) or {}
         return DocumentSummary(
             path.name, doc_id, row.get("unit_name"), row.get("fiscal_year"), row.get("template"),
             row.get("pages") or 0, row.get("n_tables") or 0, row.get("n_line_items") or 0,
             row.get("status", "ok"), row.get("reason") or "", 0.0, skipped=True, sha256=identity.sha256,
+            n_errors=(counts := validation_counts(curated, doc_id))[0], n_warnings=counts[1],
         )
-    replace_changed_source(curated, path.name, doc_id)
+    replace_changed_source(curated, str(path.resolve()), doc_id)
     try:
         rows, summary = build_rows(path, doc_id, identity.sha256)
+        if validate:
+            apply_validation(rows, summary)
     except DocumentError as error:
         reason = str(error)
-        rows = {"documents": [failed_document_row(path, doc_id, identity.sha256, reason)], "line_items": [], "tables": []}
+        rows = {"documents": [failed_document_row(path, doc_id, identity.sha256, reason)], "line_items": [], "tables": [], "sections": [], "facts": []}
         summary = DocumentSummary(path.name, doc_id, status="failed", reason=reason)
     except Exception as error:  # a bug on one document never stops the batch
         log.error("internal error on %s:\n%s", path.name, traceback.format_exc())
         reason = f"internal error: {type(error).__name__}: {error}"
-        rows = {"documents": [failed_document_row(path, doc_id, identity.sha256, reason)], "line_items": [], "tables": []}
+        rows = {"documents": [failed_document_row(path, doc_id, identity.sha256, reason)], "line_items": [], "tables": [], "sections": [], "facts": []}
         summary = DocumentSummary(path.name, doc_id, status="failed", reason=reason)
     store.write_document(curated, doc_id, rows)
     summary.seconds = round(time.perf_counter() - started, 3)

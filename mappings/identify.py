@@ -65,7 +65,13 @@ def match_title(text: str, template: Template) -> TableRule | None:
         return index[norm]
     best = None
     for title, rule in index.items():
-        contained = len(title) >= 4 and title in norm and len(norm) <= len(title) + 12
+        # a short prefix or suffix (number, year, unit) around the title; a line that ends
+        # with the title may carry a longer prefix ("一、2017年度江苏省…法院部门收支预算总表")
+        contained = len(title) >= 4 and title in norm and (
+            len(norm) <= len(title) + 12 or (norm.endswith(title) and len(norm) <= len(title) + 30)
+        )
+        # a narrative heading about the table ("一、收支预算总表情况说明") is not its title
+        contained = contained and "说明" not in norm[norm.index(title) + len(title):]
         if contained and (best is None or len(title) > len(best[0])):
             best = (title, rule)
     return best[1] if best else None
@@ -115,47 +121,45 @@ def identify_tables(pages: list[PageTables], template: Template | None) -> tuple
     pages, with or without repeated headers), and so does a grid headed by the same number or
     title as the table before it (headings repeated on each page); a title left at the foot of
     a page with no grid under it is carried to the next page's first grid (title on one page,
-    body on the next). Grids without any text (ruled frames, stamp boxes) are skipped.
+    body on the next). Grids without any text (ruled frames, stamp boxes) or with a single
+    column (framed paragraphs, a 目录 box) are skipped.
     """
     tables: list[TableInstance] = []
     catalogue: dict[str, bool] = {}
     current: TableInstance | None = None
     pending: list[TextLine] = []
     for page in pages:
-        for grid in page.grids:
-            if not any(cell.text.strip() for row in grid.rows for cell in row):
-                continue  # a ruled box with no text (frame, stamp box) is not a table
-            above = pending + grid.lines_above
-            pending = []
-            if template is not None and _is_catalogue(grid):
-                catalogue.update(read_catalogue(grid, template))
+        for whole in page.grids:
+            if whole.n_cols < 2 or not any(cell.text.strip() for row in whole.rows for cell in row):
+                continue  # a ruled box with no text (frame, stamp box) or one column (a framed paragraph) is not a table
+            if template is not None and _is_catalogue(whole):
+                catalogue.update(read_catalogue(whole, template))
                 current = None
+                pending = []
                 continue
-            number, rule, title = _read_heading(above, template)
-            if number is None and rule is None and template is not None:
-                inside = heading_inside(grid, page.lines, template)
-                if inside is not None:
-                    grid, heading = inside
-                    above = above + heading
-                    number, rule, title = _read_heading(above, template)
-            if number is None and rule is None:
-                if current is not None:
+            pieces = split_at_headings(whole, page.lines, template) if template is not None else [(whole, [])]
+            for index, (grid, heading) in enumerate(pieces):
+                above = (pending + whole.lines_above if index == 0 else []) + heading
+                pending = []
+                number, rule, title = _read_heading(above, template)
+                if number is None and rule is None:
+                    if current is not None:
+                        current.grids.append(grid)
+                        if grid.page not in current.pages:
+                            current.pages.append(grid.page)
+                    continue
+                if rule is None and template is not None and number is not None:
+                    rule = template.table(number)
+                table_no = number or (rule.table_no if rule else str(len(tables) + 1))
+                if current is not None and rule is not None and current.rule is rule and (number is None or number == current.table_no):
+                    # the same number/title printed again on the next grid: one table, continued
                     current.grids.append(grid)
                     if grid.page not in current.pages:
                         current.pages.append(grid.page)
-                continue
-            if rule is None and template is not None and number is not None:
-                rule = template.table(number)
-            table_no = number or (rule.table_no if rule else str(len(tables) + 1))
-            if current is not None and rule is not None and current.rule is rule and current.table_no == table_no:
-                # the same number/title printed again on the next grid: one table, continued
-                current.grids.append(grid)
-                if grid.page not in current.pages:
-                    current.pages.append(grid.page)
-                continue
-            current = TableInstance(table_no=table_no, title=title, rule=rule, grids=[grid], pages=[grid.page])
-            current.unit = next((u for u in (find_money_unit(line.text) for line in above) if u), None)
-            tables.append(current)
+                    continue
+                current = TableInstance(table_no=table_no, title=title, rule=rule, grids=[grid], pages=[grid.page])
+                current.unit = next((u for u in (find_money_unit(line.text) for line in above) if u), None)
+                tables.append(current)
         last_bottom = max((g.bbox[3] for g in page.grids), default=0.0)
         pending = [
             line for line in page.lines
@@ -167,9 +171,6 @@ def identify_tables(pages: list[PageTables], template: Template | None) -> tuple
             pending = []
     _mark_empty(tables, catalogue)
     return tables, catalogue
-
-
-_HEADING_ROWS = 6  # a heading printed inside the ruled area is in the grid's first rows
 
 
 def _row_span(grid: RawGrid, index: int) -> tuple[float, float]:
@@ -187,46 +188,65 @@ def _lines_in_row(grid: RawGrid, index: int, lines: list[TextLine]) -> list[Text
     ]
 
 
-def heading_inside(grid: RawGrid, lines: list[TextLine], template: Template) -> tuple[RawGrid, list[TextLine]] | None:
-    """A table number or title printed inside the ruled area, above the header.
+def _row_kind(grid: RawGrid, index: int, lines: list[TextLine], template: Template) -> str:
+    """``title`` (a table number or title), ``unit`` (单位：万元), ``blank`` or ``other``."""
+    texts = "".join(cell.text for cell in grid.rows[index]).strip()
+    if not texts:
+        return "blank"
+    if any(_number_of(line.text, template) or match_title(line.text, template) for line in _lines_in_row(grid, index, lines)):
+        return "title"
+    if find_money_unit(texts.replace("\n", "")):
+        return "unit"
+    return "other"
 
-    Spreadsheets exported with gridlines rule the title rows too (title, 编制单位 / 单位：元
-    lines, blank rows), so the grid starts above its header. When one of the grid's first
-    rows holds a page line that is a table number or title, that row, the blank rows around
-    it and the rows that state the money unit are the heading: returned as text lines, with
-    the grid cut below them. Rows before the heading row must be blank or heading too.
-    """
-    heading_row = None
-    for index in range(min(len(grid.rows), _HEADING_ROWS)):
-        row_lines = _lines_in_row(grid, index, lines)
-        if any(_number_of(line.text, template) or match_title(line.text, template) for line in row_lines):
-            heading_row = index
-            continue
-        if heading_row is not None:
-            break
-        if any(cell.text.strip() for cell in grid.rows[index]):
-            return None
-    if heading_row is None:
-        return None
-    start = heading_row + 1
-    while start < len(grid.rows):
-        texts = "".join(cell.text for cell in grid.rows[start]).strip()
-        if texts and not find_money_unit(texts):
-            break
-        start += 1
-    if start >= len(grid.rows):
-        return None
-    heading = [line for index in range(start) for line in _lines_in_row(grid, index, lines)]
+
+def _piece(grid: RawGrid, start: int, end: int) -> RawGrid:
     top = min(cell.top for cell in grid.rows[start])
-    cut = RawGrid(
+    bottom = min(cell.top for cell in grid.rows[end]) if end < len(grid.rows) else grid.bbox[3]
+    return RawGrid(
         page=grid.page,
-        bbox=(grid.bbox[0], top, grid.bbox[2], grid.bbox[3]),
+        bbox=(grid.bbox[0], top, grid.bbox[2], bottom),
         col_bounds=grid.col_bounds,
-        rows=grid.rows[start:],
+        rows=grid.rows[start:end],
         method=grid.method,
-        lines_above=[*grid.lines_above, *heading],
+        lines_above=list(grid.lines_above) if start == 0 else [],
     )
-    return cut, heading
+
+
+def split_at_headings(grid: RawGrid, lines: list[TextLine], template: Template) -> list[tuple[RawGrid, list[TextLine]]]:
+    """Cut a grid where a heading is printed inside the ruled area.
+
+    Spreadsheets exported with gridlines rule the title rows too (title, 编制单位 / 单位：万元
+    lines, blank rows), and a sheet printed across pages may run one table into the next in
+    one ruled area. A run of rows holding only a table number or title, unit statements and
+    blank rows (at least one title, or a unit statement at the very top) is a heading: its
+    text lines head the rows below it, which start a new piece. Returns (piece, heading lines)
+    pairs, the first piece headed by nothing when the grid does not start with a heading.
+    """
+    kinds = [_row_kind(grid, i, lines, template) for i in range(len(grid.rows))]
+    blocks: list[tuple[int, int]] = []
+    index = 0
+    while index < len(kinds):
+        if kinds[index] == "other":
+            index += 1
+            continue
+        end = index
+        while end < len(kinds) and kinds[end] != "other":
+            end += 1
+        run = kinds[index:end]
+        if end < len(kinds) and ("title" in run or (index == 0 and "unit" in run)):
+            blocks.append((index, end))
+        index = end
+    if not blocks:
+        return [(grid, [])]
+    pieces: list[tuple[RawGrid, list[TextLine]]] = []
+    if blocks[0][0] > 0:
+        pieces.append((_piece(grid, 0, blocks[0][0]), []))
+    for number, (start, end) in enumerate(blocks):
+        stop = blocks[number + 1][0] if number + 1 < len(blocks) else len(grid.rows)
+        heading = [line for i in range(start, end) for line in _lines_in_row(grid, i, lines)]
+        pieces.append((_piece(grid, end, stop), heading))
+    return pieces
 
 
 def _read_heading(lines: list[TextLine], template: Template | None) -> tuple[str | None, TableRule | None, str]:
@@ -239,8 +259,7 @@ def _read_heading(lines: list[TextLine], template: Template | None) -> tuple[str
             continue
         found = _number_of(text, template)
         if found:
-            number = found
-            continue
+            number = found  # the line may go on with the title ("公开03表：支出预算总表")
         matched = match_title(text, template)
         if matched:
             rule, title = matched, clean_label(text)

@@ -186,3 +186,45 @@ def normalise_title(text: str) -> str:
 
     text = fold_width(text)
     return re.sub(r"[\s\"“”'‘’]", "", text)
+
+
+# --------------------------------------------------------------------------- narrative facts
+
+
+class FactDefinition(Rule):
+    """One fact id of the ``facts`` dataset (``mappings/facts.yml`` → ``facts:``)."""
+
+    family: str = Field(description="group for reporting: staff, budget, three_public, ...")
+    kind: Literal["money", "count", "percent"]
+    unit: str | None = Field(default=None, description="unit of a count (人, 辆); money units are read")
+    zh: str
+    note: str = ""
+
+
+class FactRule(Rule):
+    """Regular expressions that read facts from one paragraph of the narrative.
+
+    A pattern names its figures with groups: ``v_<fact>`` the value, ``u_<fact>`` its money
+    unit, ``d_<fact>`` a direction word (增加 / 减少) that signs it; ``item`` / ``code`` /
+    ``code1..3`` name the line an item fact is about.  ``{money:<fact>}``, ``{count:<fact>}``,
+    ``{pct:<fact>}``, ``{dir:<fact>}`` and the ``defines`` of the file expand before compiling.
+    """
+
+    patterns: list[str] = Field(min_length=1)
+    requires: list[str] = Field(default_factory=list, description="the paragraph contains one of")
+    excludes: list[str] = Field(default_factory=list, description="the paragraph contains none of")
+    repeat: bool = Field(default=False, description="every match is a fact (items), not only the first")
+    rank: int = Field(default=1, description="a lower rank wins over document order")
+    constant: dict[str, float] = Field(default_factory=dict, description="facts a match states without a figure")
+    note: str = Field(min_length=1)
+
+
+class FactVocabulary(Rule):
+    """The narrative fact patterns (``mappings/facts.yml``)."""
+
+    note: str = ""
+    defines: dict[str, str] = Field(default_factory=dict)
+    decrease_words: list[str] = Field(min_length=1)
+    steady_words: list[str] = Field(default_factory=list)
+    facts: dict[str, FactDefinition]
+    rules: list[FactRule] = Field(min_length=1)

@@ -305,7 +305,9 @@ def map_coded_rows(table: TableInstance, ctx: Context) -> list[LineItem]:
             code, name, alt_code, alt_name = read_row_label(texts, frame.roles, label_class)
             has_figure = any(parse_amount(texts[i]) is not None for i, _ in measures)
             if not has_figure:
-                if name and not code and last:  # a long name wrapped into the next row
+                # a long name wrapped into the next row continues a coded row; after a row
+                # keyed by its name only, a figure-less name is a row of its own (left blank)
+                if name and not code and last and last[0].code:
                     for item in last:
                         item.name = clean_name(item.name + name)
                 continue
@@ -313,6 +315,8 @@ def map_coded_rows(table: TableInstance, ctx: Context) -> list[LineItem]:
             total = total_name(name, ctx.vocab) if not code else None
             if total:
                 name = total
+            if not code and not name and not any(r in LABEL_ROLES for r in frame.roles):
+                name = "合计"  # a table printed without a label column: its one row is the total
             if not code and not name:
                 continue
             last = []
@@ -379,6 +383,32 @@ def _row_measure(label: str, ctx: Context) -> str | None:
     return None
 
 
+def _one_column_per_item(
+    columns: list[tuple[int, str, str | None]], frame: Frame, ctx: Context
+) -> list[tuple[int, str, str | None]]:
+    """Two columns matched to the same item (and measure group): the one whose rule needs an
+    upper header (``“三公”经费/小计``) keeps the item, the other keeps its printed header
+    (a ``合计`` that also covers 会议费 and 培训费)."""
+    seen: dict[tuple[str, str | None], list[int]] = {}
+    for position, (_index, item, group) in enumerate(columns):
+        seen.setdefault((item, group), []).append(position)
+    out = list(columns)
+    for positions in seen.values():
+        if len(positions) < 2:
+            continue
+        specific = [
+            p for p in positions
+            if any(r.under and r.item == columns[p][1] and r.matches(frame.paths[columns[p][0]]) for r in ctx.vocab.item_columns)
+        ]
+        if len(specific) != 1:
+            continue
+        for p in positions:
+            if p not in specific:
+                index, _item, group = columns[p]
+                out[p] = (index, clean_name(frame.paths[index][-1]), group)
+    return out
+
+
 def map_item_columns(table: TableInstance, ctx: Context) -> list[LineItem]:
     """Items are columns (三公经费 table): header path → item, upper level or row → measure."""
     classification = table.rule.classification or "three_public"
@@ -397,6 +427,7 @@ def map_item_columns(table: TableInstance, ctx: Context) -> list[LineItem]:
                 None,
             )
             columns.append((index, item_rule.item, group))
+        columns = _one_column_per_item(columns, frame, ctx)
         for texts in frame.body:
             label = " ".join(t for i in label_cols if (t := texts[i].strip()))
             row_measure = _row_measure(label, ctx)

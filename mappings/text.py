@@ -86,7 +86,7 @@ def parse_amount(printed: str | None) -> float | None:
     """
     if printed is None:
         return None
-    text = fold_width(printed).replace(" ", "").replace("\n", "")
+    text = fold_width(printed).replace(" ", "").replace("\n", "").replace("\u2212", "-")
     if text in BLANK_MARKERS:
         return None
     negative = False

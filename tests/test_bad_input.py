@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from conftest import BAD_FILES, sha256_of
+
 from flows.pipeline import discover_pdfs, ingest_document
 
 FAILED = {

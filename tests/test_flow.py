@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import BAD_DIR, BAD_FILES
 
 CLI = Path(sys.executable).parent / "disclosures"
@@ -90,7 +89,9 @@ def test_flow_writes_the_curated_datasets(flow_run, sample_pdf):
     items = pd.read_parquet(curated / "line_items")
     sample_id = next(s["doc_id"] for s in summaries if s["file"] == sample_pdf.name)
     assert set(items["doc_id"]) == {sample_id}
-    total = items[(items["table_no"] == "5") & (items["name"] == "合计") & (items["measure"] == "total")]
+    total = items[
+        (items["table_no"] == "5") & (items["name"] == "合计") & (items["measure"] == "total")
+    ]
     assert total["amount_yuan"].tolist() == [3634500.0]
 
 
@@ -107,14 +108,18 @@ def test_cli_help(tmp_path):
 
 
 def test_cli_missing_path_is_a_usage_error(tmp_path):
-    result = run_cli(["ingest", tmp_path / "no-such-folder", "--curated", tmp_path / "c"], None, tmp_path)
+    result = run_cli(
+        ["ingest", tmp_path / "no-such-folder", "--curated", tmp_path / "c"], None, tmp_path
+    )
     assert result.returncode == 2
     assert "no-such-folder" in result.stderr + result.stdout
     assert not (tmp_path / "c" / "documents").exists()
 
 
 def test_cli_bad_option_is_a_usage_error(tmp_path, sample_pdf):
-    result = run_cli(["ingest", sample_pdf, "--workers", "0", "--curated", tmp_path / "c"], None, tmp_path)
+    result = run_cli(
+        ["ingest", sample_pdf, "--workers", "0", "--curated", tmp_path / "c"], None, tmp_path
+    )
     assert result.returncode == 2
 
 
@@ -134,9 +139,12 @@ def test_cli_exit_1_when_any_failed_then_0_on_a_clean_rerun(prefect_api, sample_
     assert first.returncode == 1, first.stdout + first.stderr
     assert sample_pdf.name in first.stdout
     assert "failed" in first.stdout
-    documents = pd.read_parquet(curated / "documents")
-    assert len(documents) == 1 + len(BAD_FILES)
-    assert (documents["status"] == "failed").sum() == len(BAD_FILES) - 1
+    documents = pd.read_parquet(curated / "documents").set_index("source_name")
+    shown = documents[["status", "reason"]].to_string()
+    assert len(documents) == 1 + len(BAD_FILES), shown
+    assert documents.loc[sample_pdf.name, "status"] == "ok", shown
+    assert documents.loc["no-tables.pdf", "status"] == "ok", shown
+    assert (documents["status"] == "failed").sum() == len(BAD_FILES) - 1, shown
     assert (curated / "_logs" / "ingest.log").exists()
 
     second = run_cli(["ingest", sample_pdf, "--curated", curated], prefect_api, tmp_path)

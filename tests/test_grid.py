@@ -90,7 +90,13 @@ def test_sample_table5_header_cells_and_paths(sample_pdf, reader):
         ["项目支出"],
     ]
     assert column_roles(paths, vocabulary().columns) == [
-        "seq", "code", "name", "total", "basic_personnel", "basic_public", "project",
+        "seq",
+        "code",
+        "name",
+        "total",
+        "basic_personnel",
+        "basic_public",
+        "project",
     ]
 
 
@@ -148,9 +154,27 @@ def test_hlines_grid_body_inherits_header_columns(reader):
     assert all(len(grid.rows[i]) == 9 for i in range(n_header, len(grid.rows)))
     assert body[0] == ["1", "合计", "", "", "", "282.44", "156.56", "40.89", "84.99"]
     assert body[1] == ["2", "301", "工资福利支出", "", "", "156.56", "156.56", "0", "0"]
-    assert body[2] == ["3", "30101", "基本工资", "50101", "工资奖金津补贴", "77.23", "77.23", "0", "0"]
+    assert body[2] == [
+        "3",
+        "30101",
+        "基本工资",
+        "50101",
+        "工资奖金津补贴",
+        "77.23",
+        "77.23",
+        "0",
+        "0",
+    ]
     assert body[-1] == [
-        "22", "31007", "信息网络及软件购置更新", "50306", "设备购置", "23.79", "0", "0", "23.79",
+        "22",
+        "31007",
+        "信息网络及软件购置更新",
+        "50306",
+        "设备购置",
+        "23.79",
+        "0",
+        "0",
+        "23.79",
     ]
 
 
@@ -172,8 +196,15 @@ def test_hlines_grid_two_level_header_paths(reader):
         ["项目支出"],
     ]
     assert column_roles(paths, vocabulary().columns) == [
-        "seq", "code", "name", "alt_code", "alt_name", "total",
-        "basic_personnel", "basic_public", "project",
+        "seq",
+        "code",
+        "name",
+        "alt_code",
+        "alt_name",
+        "total",
+        "basic_personnel",
+        "basic_public",
+        "project",
     ]
 
 
@@ -194,10 +225,14 @@ def test_summary_table_figures_printed_flush_against_the_next_cell():
         body = rows_as_text(grid, split_header(grid))
         assert body[0] == ["一、部门预算", "282.44"] * 4
         assert body[1] == [
-            "1、财政拨款", "282.44",
-            "1、一般公共服务支出", "0",
-            "1、人员经费和公用经费支出", "197.45",
-            "1、机关工资福利支出", "156.56",
+            "1、财政拨款",
+            "282.44",
+            "1、一般公共服务支出",
+            "0",
+            "1、人员经费和公用经费支出",
+            "197.45",
+            "1、机关工资福利支出",
+            "156.56",
         ]
         flat = [cell for row in body for cell in row]
         assert not any("282.44" in cell and cell != "282.44" for cell in flat)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pydantic
 import pytest
 import yaml
@@ -39,15 +37,33 @@ SHAANXI_KINDS = {
     "15": "perf_special_fund",
 }
 CONTRACT_KINDS = {
-    "budget_summary", "income_summary", "expenditure_summary", "fiscal_grant_summary",
-    "gpb_expenditure_by_function", "gpb_expenditure_by_econ", "gpb_basic_by_function",
-    "gpb_basic_by_econ", "gov_fund_summary", "gov_fund_expenditure", "state_capital_expenditure",
-    "project_expenditure", "gov_procurement", "three_public", "perf_project", "perf_unit",
+    "budget_summary",
+    "income_summary",
+    "expenditure_summary",
+    "fiscal_grant_summary",
+    "gpb_expenditure_by_function",
+    "gpb_expenditure_by_econ",
+    "gpb_basic_by_function",
+    "gpb_basic_by_econ",
+    "gov_fund_summary",
+    "gov_fund_expenditure",
+    "state_capital_expenditure",
+    "project_expenditure",
+    "gov_procurement",
+    "three_public",
+    "perf_project",
+    "perf_unit",
     "perf_special_fund",
 }
 CONTRACT_CLASSIFICATIONS = {
-    "function", "econ_dept", "econ_gov", "income_source", "expense_type", "project",
-    "three_public", "unit",
+    "function",
+    "econ_dept",
+    "econ_gov",
+    "income_source",
+    "expense_type",
+    "project",
+    "three_public",
+    "unit",
 }
 
 
@@ -281,8 +297,15 @@ def test_header_text_joins_wrapped_headers():
 def test_vocabulary_measures_cover_the_column_roles():
     vocab = vocabulary()
     label_roles = {
-        "seq", "code", "name", "alt_code", "alt_name", "code_name",
-        "code_lei", "code_kuan", "code_xiang",
+        "seq",
+        "code",
+        "name",
+        "alt_code",
+        "alt_name",
+        "code_name",
+        "code_lei",
+        "code_kuan",
+        "code_xiang",
     }
     measure_roles = {rule.role for rule in vocab.columns} - label_roles
     assert measure_roles <= set(vocab.measures), measure_roles - set(vocab.measures)

@@ -14,8 +14,8 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import DEV_CORPUS, dev_pdf_path, sha256_of
+
 from curation.schema import DATASETS
 from flows.pipeline import build_rows, ingest_document, pipeline_version
 from mappings.loader import vocabulary
@@ -25,18 +25,48 @@ CORE = ("documents", "tables", "line_items")
 # The contract's columns (../shared/spec/curated-datasets.md): renaming one is a breaking change.
 CONTRACT_COLUMNS = {
     "documents": [
-        "doc_id", "sha256", "source_name", "unit_name", "unit_code", "admin_region",
-        "fiscal_year", "doc_kind", "template", "pages", "text_layer", "status",
+        "doc_id",
+        "sha256",
+        "source_name",
+        "unit_name",
+        "unit_code",
+        "admin_region",
+        "fiscal_year",
+        "doc_kind",
+        "template",
+        "pages",
+        "text_layer",
+        "status",
         "pipeline_version",
     ],
     "tables": [
-        "doc_id", "table_no", "title", "kind", "page_first", "page_last", "n_rows",
-        "is_empty", "method",
+        "doc_id",
+        "table_no",
+        "title",
+        "kind",
+        "page_first",
+        "page_last",
+        "n_rows",
+        "is_empty",
+        "method",
     ],
     "line_items": [
-        "doc_id", "fiscal_year", "table_no", "kind", "classification", "code", "name", "level",
-        "parent_code", "alt_code", "alt_name", "measure", "amount_yuan", "amount_printed",
-        "unit_printed", "page",
+        "doc_id",
+        "fiscal_year",
+        "table_no",
+        "kind",
+        "classification",
+        "code",
+        "name",
+        "level",
+        "parent_code",
+        "alt_code",
+        "alt_name",
+        "measure",
+        "amount_yuan",
+        "amount_printed",
+        "unit_printed",
+        "page",
     ],
 }
 
@@ -48,7 +78,9 @@ def read(curated: Path, dataset: str) -> pd.DataFrame:
 def snapshot(curated: Path) -> dict[str, bytes]:
     """Every file under ``curated`` (relative path → bytes)."""
     return {
-        str(p.relative_to(curated)): p.read_bytes() for p in sorted(curated.rglob("*")) if p.is_file()
+        str(p.relative_to(curated)): p.read_bytes()
+        for p in sorted(curated.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -391,7 +423,15 @@ SMOKE_DOCS = {
     "dev-1-0002": "hlines grid, shaanxi-15",
     "dev-1-0026": "national-9, landscape, a table over two pages without a repeated header",
 }
-META_FIELDS = ("unit_name", "admin_region", "fiscal_year", "doc_kind", "template", "pages", "text_layer")
+META_FIELDS = (
+    "unit_name",
+    "admin_region",
+    "fiscal_year",
+    "doc_kind",
+    "template",
+    "pages",
+    "text_layer",
+)
 
 
 @pytest.fixture(scope="module")
@@ -430,7 +470,9 @@ def test_dev_corpus_metadata_match_truth(corpus_ingested, corpus_id):
     documents = read(curated, "documents").set_index("doc_id")
     row = documents.loc[summaries[corpus_id].doc_id]
     for field in META_FIELDS:
-        assert row[field] == truth[field], f"{corpus_id} {field}: {row[field]!r} != {truth[field]!r}"
+        assert row[field] == truth[field], (
+            f"{corpus_id} {field}: {row[field]!r} != {truth[field]!r}"
+        )
 
 
 @pytest.mark.corpus
@@ -442,5 +484,9 @@ def test_dev_corpus_table_continued_over_pages(corpus_ingested):
     assert len(t6) == 1
     assert (t6["page_first"].iloc[0], t6["page_last"].iloc[0]) == (13, 14)
     items = read(curated, "line_items")
-    pages = set(items[(items["doc_id"] == summaries["dev-1-0026"].doc_id) & (items["table_no"] == "6")]["page"])
+    pages = set(
+        items[(items["doc_id"] == summaries["dev-1-0026"].doc_id) & (items["table_no"] == "6")][
+            "page"
+        ]
+    )
     assert pages == {13, 14}

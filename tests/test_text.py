@@ -168,7 +168,20 @@ def test_fold_width():
 
 
 NAME_CHARS = "一般公共服务支出事业运行社会保障和就业卫生健康行政单位医疗机关养老保险缴费"
-PREFIXES = ["一、", "二、", "十一、", "1、", "2.", "12、", "(1)", "（1）", "（一）", "(十)", "①", "⑳"]
+PREFIXES = [
+    "一、",
+    "二、",
+    "十一、",
+    "1、",
+    "2.",
+    "12、",
+    "(1)",
+    "（1）",
+    "（一）",
+    "(十)",
+    "①",
+    "⑳",
+]
 cjk_names = st.text(alphabet=st.sampled_from(NAME_CHARS), min_size=1, max_size=20)
 messy = st.text(
     alphabet=st.sampled_from(list("一二十、.．()（）１2３ 　\n,，：:事业运行abcＡ①-")), max_size=24
@@ -226,9 +239,19 @@ def test_split_code_name(printed, expected):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("201", True), ("20103", True), ("2010350", True), ("２０１", True), (" 30101 ", True),
-     ("2010", False), ("301011", False), ("20103501", False), ("", False), (None, False),
-     ("20a", False)],
+    [
+        ("201", True),
+        ("20103", True),
+        ("2010350", True),
+        ("２０１", True),
+        (" 30101 ", True),
+        ("2010", False),
+        ("301011", False),
+        ("20103501", False),
+        ("", False),
+        (None, False),
+        ("20a", False),
+    ],
 )
 def test_is_code(text, expected):
     assert is_code(text) is expected

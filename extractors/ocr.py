@@ -1,0 +1,749 @@
+"""OCR for pages without a usable text layer: scans, and text layers that are garbage.
+
+A page image becomes the same :class:`~extractors.base.PageContent` record the PDF readers
+make: characters with boxes in PDF points (top-left origin) and the ruled lines found in the
+image (:mod:`extractors.image_rules`).  The grid builder, the mappings and the repair rules
+downstream then treat a scanned table exactly like a text one.
+
+Steps for one page: render (pypdfium2) → binarise → deskew (ruled lines, else the text
+lines' projection profile) and turn a quarter-turned page upright → find rules, erase them
+from the image → detect text lines (PP-OCR DB detector) → cut each line at the vertical
+rules it crosses (a figure printed flush against the next cell's text) → recognise (PP-OCR
+CTC recogniser) → one :class:`Char` per recognised character, placed where the recogniser's
+CTC alignment saw it, so the grid builder puts every character into its own cell.
+
+The engine is RapidOCR's bundled PP-OCR models run by ONNX Runtime: fully offline, the
+models ship inside the ``rapidocr`` wheel.  Results are cached per page image
+(:class:`OcrCache`), so a re-run does not OCR again.
+
+Every character keeps its recogniser confidence (``OcrPage.confidences``); a table cell's
+confidence is the lowest of its characters' (:func:`cell_confidences`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .base import Char, PageContent, Rule
+from .document import group_lines
+
+log = logging.getLogger(__name__)
+
+# Bump when anything that changes OCR output changes: it is part of every cache key.
+OCR_VERSION = "ocr-1"
+CACHE_ENV = "BUDGET_DISCLOSURES_OCR_CACHE"
+THREADS_ENV = "BUDGET_DISCLOSURES_OCR_THREADS"
+DISABLE_ENV = "BUDGET_DISCLOSURES_OCR"  # "0"/"off" turns OCR off
+
+# Render scans at their native resolution, within these bounds (dpi).
+MIN_DPI = 150.0
+MAX_DPI = 300.0
+DEFAULT_DPI = 200.0  # pages whose image resolution cannot be told
+# The detector sees the page at most this many pixels on its long side.
+DET_MAX_SIDE = 1760
+REC_HEIGHT = 48
+
+
+class OcrUnavailable(RuntimeError):
+    """The OCR engine (rapidocr + onnxruntime) is not installed."""
+
+
+# --------------------------------------------------------------------------- engine
+
+
+@dataclass(slots=True)
+class Recognized:
+    """One recognised text line: characters, their confidences and x centres (crop px)."""
+
+    text: str
+    probs: list[float]
+    centers: list[float]
+    widths: list[float]
+
+    @property
+    def score(self) -> float:
+        return float(min(self.probs)) if self.probs else 0.0
+
+
+def _model_dir() -> Path:
+    try:
+        import rapidocr
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise OcrUnavailable("rapidocr is not installed (pip install rapidocr onnxruntime)") from error
+    return Path(rapidocr.__file__).resolve().parent / "models"
+
+
+def engine_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+
+        return (_model_dir() / "PP-OCRv6_rec_small.onnx").exists()
+    except (ImportError, OcrUnavailable):
+        return False
+
+
+class OcrEngine:
+    """PP-OCR detection + recognition on ONNX Runtime, with per-character positions.
+
+    Uses the model files bundled in the ``rapidocr`` package and rapidocr's DB
+    post-processing; recognition is decoded here so each character keeps its CTC position
+    and probability.
+    """
+
+    def __init__(self, det_model: Path | None = None, rec_model: Path | None = None, threads: int | None = None) -> None:
+        try:
+            import onnxruntime as ort
+            from rapidocr.ch_ppocr_det.utils import DBPostProcess
+        except ImportError as error:
+            raise OcrUnavailable("OCR engine not installed: pip install rapidocr onnxruntime") from error
+        models = _model_dir()
+        self.det_model = Path(det_model or models / "PP-OCRv6_det_small.onnx")
+        self.rec_model = Path(rec_model or models / "PP-OCRv6_rec_small.onnx")
+        if threads is None:
+            threads = int(os.environ.get(THREADS_ENV, "0") or 0)
+        options = ort.SessionOptions()
+        options.log_severity_level = 4
+        options.enable_cpu_mem_arena = False
+        if threads > 0:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        providers = ["CPUExecutionProvider"]
+        self._det = ort.InferenceSession(str(self.det_model), sess_options=options, providers=providers)
+        self._rec = ort.InferenceSession(str(self.rec_model), sess_options=options, providers=providers)
+        meta = self._rec.get_modelmeta().custom_metadata_map
+        self.characters = ["<blank>", *meta["character"].splitlines(), " "]
+        self._post = DBPostProcess(thresh=0.3, box_thresh=0.5, max_candidates=2000, unclip_ratio=1.6, use_dilation=True)
+        self._det_input = self._det.get_inputs()[0].name
+        self._rec_input = self._rec.get_inputs()[0].name
+        self.lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return f"{self.det_model.stem}+{self.rec_model.stem}"
+
+    # ---------------------------------------------------------------- detection
+
+    def detect(self, image: np.ndarray, max_side: int = DET_MAX_SIDE) -> list[np.ndarray]:
+        """Text-line quadrilaterals (4×2 float arrays, image px) of a BGR image."""
+        import cv2
+
+        h, w = image.shape[:2]
+        ratio = min(1.0, max_side / max(h, w))
+        rh = max(32, int(round(h * ratio / 32)) * 32)
+        rw = max(32, int(round(w * ratio / 32)) * 32)
+        resized = cv2.resize(image, (rw, rh))
+        blob = (resized.astype(np.float32) / 255.0 - 0.5) / 0.5
+        blob = blob.transpose(2, 0, 1)[np.newaxis]
+        pred = self._det.run(None, {self._det_input: blob})[0]
+        boxes, _scores = self._post(pred, (h, w))
+        return [np.asarray(b, dtype=np.float32) for b in boxes]
+
+    # ---------------------------------------------------------------- recognition
+
+    def recognize(self, crops: list[np.ndarray], batch: int = 8) -> list[Recognized]:
+        """Recognise text-line crops (BGR); widest-last batches keep padding small."""
+        import cv2
+
+        out: list[Recognized | None] = [None] * len(crops)
+        ratios = [c.shape[1] / max(c.shape[0], 1) for c in crops]
+        order = np.argsort(ratios)
+        for start in range(0, len(crops), batch):
+            idx = order[start : start + batch]
+            max_ratio = max(max(ratios[i] for i in idx), 320 / REC_HEIGHT)
+            width = int(math.ceil(REC_HEIGHT * max_ratio))
+            blob = np.zeros((len(idx), 3, REC_HEIGHT, width), dtype=np.float32)
+            used = []
+            for row, i in enumerate(idx):
+                crop = crops[i]
+                rw = min(width, int(math.ceil(REC_HEIGHT * ratios[i])))
+                resized = cv2.resize(crop, (max(rw, 1), REC_HEIGHT)).astype(np.float32)
+                blob[row, :, :, :rw] = (resized.transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
+                used.append(rw)
+            preds = self._rec.run(None, {self._rec_input: blob})[0]
+            steps = preds.shape[1]
+            px_per_step = width / steps
+            for row, i in enumerate(idx):
+                factor = crops[i].shape[1] / max(used[row], 1)
+                out[i] = self._decode(preds[row], px_per_step * factor)
+        return [r or Recognized("", [], [], []) for r in out]
+
+    def _decode(self, pred: np.ndarray, px_per_step: float) -> Recognized:
+        tokens = pred.argmax(axis=1)
+        probs = pred.max(axis=1)
+        text: list[str] = []
+        conf: list[float] = []
+        centers: list[float] = []
+        widths: list[float] = []
+        t = 0
+        n = len(tokens)
+        while t < n:
+            token = int(tokens[t])
+            end = t
+            while end + 1 < n and tokens[end + 1] == token:
+                end += 1
+            if token != 0 and token < len(self.characters):
+                text.append(self.characters[token])
+                conf.append(float(probs[t : end + 1].max()))
+                centers.append((t + end + 1) / 2 * px_per_step)
+                widths.append((end + 1 - t) * px_per_step)
+            t = end + 1
+        return Recognized("".join(text), conf, centers, widths)
+
+
+_ENGINE: OcrEngine | None = None
+_ENGINE_LOCK = threading.Lock()
+
+
+def default_engine() -> OcrEngine:
+    """The process-wide engine, loaded on first use (about a second)."""
+    global _ENGINE
+    with _ENGINE_LOCK:
+        if _ENGINE is None:
+            _ENGINE = OcrEngine()
+        return _ENGINE
+
+
+def ocr_enabled() -> bool:
+    return os.environ.get(DISABLE_ENV, "1").strip().lower() not in {"0", "off", "false", "no"}
+
+
+# --------------------------------------------------------------------------- page images
+
+
+def native_dpi(pdf_page) -> float | None:
+    """Resolution of the image that covers the page (a scan), or None."""
+    import pypdfium2.raw as raw
+
+    width, height = pdf_page.get_size()
+    best = None
+    for obj in pdf_page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+        try:
+            left, bottom, right, top = obj.get_bounds()
+            px_w, px_h = obj.get_px_size()
+        except Exception:  # a broken image object: no resolution to tell
+            continue
+        w_pt, h_pt = right - left, top - bottom
+        if w_pt * h_pt < 0.25 * width * height or w_pt <= 0 or h_pt <= 0:
+            continue
+        # the image may be placed turned a quarter: compare its long side with the long side
+        dpi = max(px_w, px_h) / (max(w_pt, h_pt) / 72.0)
+        best = max(best or 0.0, dpi)
+    return best
+
+
+def choose_dpi(pdf_page) -> float:
+    """Render a scan at its own resolution (clamped); a garbled text page at the default."""
+    dpi = native_dpi(pdf_page)
+    if dpi is None:
+        return DEFAULT_DPI
+    return float(min(max(dpi, MIN_DPI), MAX_DPI))
+
+
+def render_gray(pdf_page, dpi: float) -> np.ndarray:
+    bitmap = pdf_page.render(scale=dpi / 72.0, grayscale=True)
+    array = bitmap.to_numpy()
+    if array.ndim == 3:
+        array = array[..., 0]
+    return np.ascontiguousarray(array)
+
+
+@dataclass(slots=True)
+class LevelPage:
+    """A page image made level and upright, with its ruled lines found and erased."""
+
+    gray: np.ndarray  # level, upright, rules kept (re-reading crops come from here)
+    clean: np.ndarray  # rules erased: what the recogniser sees
+    binary: np.ndarray  # ink mask of ``clean``
+    dpi: float
+    angle: float
+    quarter_turns: int  # 90° clockwise turns applied before levelling
+    rules: list[Rule]
+
+    @property
+    def scale(self) -> float:
+        return self.dpi / 72.0
+
+
+def level_page(gray: np.ndarray, dpi: float, quarter_turns: int | None = None) -> LevelPage:
+    """Turn upright, deskew, find the rules and erase them."""
+    import cv2
+
+    from .image_rules import binarize, estimate_skew, find_lines, rotate, text_axis_vertical
+
+    binary = binarize(gray, dpi)
+    if quarter_turns is None:
+        quarter_turns = 1 if text_axis_vertical(binary) else 0
+    if quarter_turns % 4:
+        gray = np.ascontiguousarray(np.rot90(gray, k=-(quarter_turns % 4)))
+        binary = binarize(gray, dpi)
+    angle = estimate_skew(binary, dpi)
+    if abs(angle) >= 0.02:
+        gray = rotate(gray, angle)
+        binary = binarize(gray, dpi)
+    lines = find_lines(binary, dpi)
+    clean = gray.copy()
+    clean[lines.mask > 0] = 255
+    clean_binary = binary.copy()
+    clean_binary[lines.mask > 0] = 0
+    # specks left by the erased rules' anti-aliased edges are not ink
+    clean_binary = cv2.morphologyEx(clean_binary, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    return LevelPage(gray, clean, clean_binary, dpi, angle, quarter_turns, lines.rules)
+
+
+# --------------------------------------------------------------------------- text lines → chars
+
+_NARROW = set("0123456789.,-+()%:;/!|'\"[] ")
+
+
+def _natural_width(ch: str, em: float) -> float:
+    """Approximate advance of a glyph: ideographs are square, digits about half as wide."""
+    if ch in ".,:;'|!":
+        return 0.3 * em
+    if ch in _NARROW or ch.isascii():
+        return 0.55 * em
+    return em
+
+
+@dataclass(slots=True)
+class TextPiece:
+    """One stretch of a text line between two vertical rules (image px, level page)."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+
+def _pieces(boxes: list[np.ndarray], rules: list[Rule], scale: float, width: int, height: int) -> list[TextPiece]:
+    """Axis-aligned line boxes, cut where a vertical rule crosses them."""
+    verticals = [(r.pos * scale, r.start * scale, r.end * scale) for r in rules if r.orientation == "v"]
+    out: list[TextPiece] = []
+    for quad in boxes:
+        x0 = int(max(0, math.floor(quad[:, 0].min())))
+        x1 = int(min(width, math.ceil(quad[:, 0].max())))
+        y0 = int(max(0, math.floor(quad[:, 1].min())))
+        y1 = int(min(height, math.ceil(quad[:, 1].max())))
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            continue
+        cuts = sorted(
+            vx
+            for vx, vs, ve in verticals
+            if x0 + 2 < vx < x1 - 2 and min(ve, y1) - max(vs, y0) >= 0.5 * (y1 - y0)
+        )
+        edges = [x0, *[int(round(c)) for c in cuts], x1]
+        for a, b in zip(edges, edges[1:]):
+            # keep clear of the erased rule itself
+            a2 = a + (2 if a != x0 else 0)
+            b2 = b - (2 if b != x1 else 0)
+            if b2 - a2 >= 4:
+                out.append(TextPiece(a2, y0, b2, y1))
+    return out
+
+
+def _ink_rows(binary: np.ndarray, piece: TextPiece) -> tuple[float, float] | None:
+    """Top and bottom of the ink in a piece (px), or None when it holds no ink."""
+    region = binary[piece.y0 : piece.y1, piece.x0 : piece.x1]
+    if region.size == 0:
+        return None
+    rows = np.nonzero(region.sum(axis=1) > 255)[0]
+    if len(rows) == 0:
+        return None
+    return piece.y0 + float(rows[0]), piece.y0 + float(rows[-1] + 1)
+
+
+def chars_from_recognized(
+    rec: Recognized, piece: TextPiece, crop_x0: int, ink: tuple[float, float] | None, scale: float
+) -> tuple[list[Char], list[float]]:
+    """Characters placed by their CTC positions, in points; spaces become gaps."""
+    if not rec.text:
+        return [], []
+    top_px, bottom_px = ink if ink else (float(piece.y0), float(piece.y1))
+    ink_h = max(bottom_px - top_px, 1.0)
+    has_wide = any(not (c in _NARROW or c.isascii()) for c in rec.text)
+    # CJK glyphs fill ~0.9 em; digits ~0.72 em
+    em = ink_h / (0.9 if has_wide else 0.72)
+    yc = (top_px + bottom_px) / 2
+    centers = [crop_x0 + c for c in rec.centers]
+    n = len(rec.text)
+    nat = [_natural_width(ch, em) for ch in rec.text]
+    lefts = [centers[i] - nat[i] / 2 for i in range(n)]
+    rights = [centers[i] + nat[i] / 2 for i in range(n)]
+    for i in range(n - 1):
+        if rec.text[i] == " " or rec.text[i + 1] == " ":
+            continue
+        gap = centers[i + 1] - centers[i] - (nat[i] + nat[i + 1]) / 2
+        if gap < 0.6 * em:  # the same word: touching boxes, no spurious space
+            mid = (centers[i] + centers[i + 1]) / 2
+            mid = min(max(mid, lefts[i] + 1), rights[i + 1] - 1)
+            rights[i] = mid
+            lefts[i + 1] = mid
+    size = em / scale
+    top = (yc - em * 0.55) / scale
+    bottom = (yc + em * 0.55) / scale
+    chars: list[Char] = []
+    confidences: list[float] = []
+    for i, ch in enumerate(rec.text):
+        if not ch.strip():
+            continue
+        x0 = max(lefts[i], piece.x0 - em * 0.3)
+        x1 = min(rights[i], piece.x1 + em * 0.3)
+        if x1 <= x0:
+            x1 = x0 + 1
+        chars.append(Char(ch, x0 / scale, x1 / scale, top, bottom, size))
+        confidences.append(rec.probs[i])
+    return chars, confidences
+
+
+@dataclass(slots=True)
+class OcrResult:
+    """What OCR read on one page: characters (points), their confidences, and the rules."""
+
+    width: float
+    height: float
+    chars: list[Char]
+    confidences: list[float]
+    rules: list[Rule]
+    dpi: float
+    angle: float
+    quarter_turns: int
+    seconds: float = 0.0
+    engine: str = ""
+
+    def mean_confidence(self) -> float:
+        return float(np.mean(self.confidences)) if self.confidences else 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "version": OCR_VERSION,
+            "engine": self.engine,
+            "width": self.width,
+            "height": self.height,
+            "dpi": self.dpi,
+            "angle": self.angle,
+            "quarter_turns": self.quarter_turns,
+            "seconds": self.seconds,
+            "chars": [[c.text, round(c.x0, 2), round(c.x1, 2), round(c.top, 2), round(c.bottom, 2), round(c.size, 2)] for c in self.chars],
+            "confidences": [round(p, 4) for p in self.confidences],
+            "rules": [[r.orientation, round(r.pos, 2), round(r.start, 2), round(r.end, 2)] for r in self.rules],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> OcrResult:
+        return cls(
+            width=data["width"],
+            height=data["height"],
+            chars=[Char(t, x0, x1, top, bottom, size) for t, x0, x1, top, bottom, size in data["chars"]],
+            confidences=list(data["confidences"]),
+            rules=[Rule(o, pos, start, end) for o, pos, start, end in data["rules"]],
+            dpi=data["dpi"],
+            angle=data["angle"],
+            quarter_turns=data["quarter_turns"],
+            seconds=data.get("seconds", 0.0),
+            engine=data.get("engine", ""),
+        )
+
+
+def _crop(image: np.ndarray, piece: TextPiece, pad: int) -> tuple[np.ndarray, int]:
+    import cv2
+
+    h, w = image.shape[:2]
+    x0 = max(0, piece.x0 - pad)
+    x1 = min(w, piece.x1 + pad)
+    y0 = max(0, piece.y0 - pad)
+    y1 = min(h, piece.y1 + pad)
+    crop = image[y0:y1, x0:x1]
+    if crop.ndim == 2:
+        crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
+    return crop, x0
+
+
+def read_level_page(page: LevelPage, engine: OcrEngine) -> OcrResult:
+    """Detect, cut at rules, recognise: the characters of one level page."""
+    import cv2
+
+    h, w = page.clean.shape
+    bgr = cv2.cvtColor(page.clean, cv2.COLOR_GRAY2BGR)
+    # the detector is trained on ~150-200 dpi text: shrink bigger renders
+    det_side = int(max(h, w) * min(1.0, 160.0 / page.dpi)) if page.dpi > 160 else max(h, w)
+    boxes = engine.detect(bgr, max_side=min(det_side, DET_MAX_SIDE * 2))
+    pieces = _pieces(boxes, page.rules, page.scale, w, h)
+    pieces = [p for p in pieces if _ink_rows(page.binary, p) is not None]
+    crops = []
+    offsets = []
+    for piece in pieces:
+        crop, x0 = _crop(page.clean, piece, pad=0)
+        crops.append(crop)
+        offsets.append(x0)
+    recognized = engine.recognize(crops) if crops else []
+    chars: list[Char] = []
+    confidences: list[float] = []
+    for piece, x0, rec in zip(pieces, offsets, recognized):
+        piece_chars, piece_conf = chars_from_recognized(rec, piece, x0, _ink_rows(page.binary, piece), page.scale)
+        chars.extend(piece_chars)
+        confidences.extend(piece_conf)
+    return OcrResult(
+        width=w / page.scale,
+        height=h / page.scale,
+        chars=chars,
+        confidences=confidences,
+        rules=page.rules,
+        dpi=page.dpi,
+        angle=page.angle,
+        quarter_turns=page.quarter_turns,
+        engine=engine.name,
+    )
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def default_cache_dir() -> Path | None:
+    value = os.environ.get(CACHE_ENV, "").strip()
+    if value.lower() in {"0", "off", "none", "false"}:
+        return None
+    if value:
+        return Path(value).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return Path(base) / "budget-disclosures" / "ocr"
+
+
+class OcrCache:
+    """OCR results by page-image digest: ``<dir>/<2 hex>/<sha256>.json``, written atomically."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = Path(directory) if directory else None
+
+    @classmethod
+    def default(cls) -> OcrCache:
+        return cls(default_cache_dir())
+
+    def _path(self, key: str) -> Path | None:
+        if self.directory is None:
+            return None
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict | None:
+        path = self._path(key)
+        if path is None or not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if data.get("version") == OCR_VERSION else None
+
+    def put(self, key: str, data: dict) -> None:
+        path = self._path(key)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as error:  # a read-only or full cache never fails the ingest
+            log.warning("OCR cache not written (%s): %s", path, error)
+
+
+def image_key(gray: np.ndarray, dpi: float, engine_name: str, extra: str = "") -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{OCR_VERSION}|{engine_name}|{dpi:.2f}|{gray.shape}|{extra}|".encode())
+    digest.update(np.ascontiguousarray(gray).tobytes())
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def needs_ocr(page: PageContent) -> bool:
+    """A page with an image but no usable text (scan), or a garbled text layer."""
+    return page.text_layer == "garbled" or (page.text_layer == "scanned" and page.n_images > 0)
+
+
+def ocr_image(gray: np.ndarray, dpi: float, engine: OcrEngine) -> OcrResult:
+    """OCR one page image: upright, level, rules, characters (the work behind the cache)."""
+    started = time.perf_counter()
+    level = level_page(gray, dpi)
+    result = read_level_page(level, engine)
+    if result.chars and result.mean_confidence() < 0.8:
+        # upside down (or the quarter turn went the wrong way): try the page turned round
+        turned = level_page(gray, dpi, quarter_turns=(level.quarter_turns + 2) % 4)
+        other = read_level_page(turned, engine)
+        if other.mean_confidence() > result.mean_confidence():
+            result = other
+    result.seconds = round(time.perf_counter() - started, 3)
+    return result
+
+
+def ocr_pdf_page(pdf_page, engine: OcrEngine | None = None, cache: OcrCache | None = None) -> OcrResult:
+    """OCR a pypdfium2 page, through the cache."""
+    engine = engine or default_engine()
+    cache = cache if cache is not None else OcrCache.default()
+    dpi = choose_dpi(pdf_page)
+    gray = render_gray(pdf_page, dpi)
+    key = image_key(gray, dpi, engine.name)
+    cached = cache.get(key)
+    if cached is not None:
+        return OcrResult.from_json(cached)
+    result = ocr_image(gray, dpi, engine)
+    cache.put(key, result.to_json())
+    return result
+
+
+def page_from_ocr(page: PageContent, result: OcrResult) -> PageContent:
+    """The page as the text readers would have given it, from what OCR read."""
+    return PageContent(
+        number=page.number,
+        width=result.width,
+        height=result.height,
+        chars=result.chars,
+        rules=result.rules,
+        lines=group_lines(result.chars),
+        text_layer=page.text_layer,
+        n_images=page.n_images,
+    )
+
+
+# --------------------------------------------------------------------------- documents
+
+
+@dataclass(slots=True)
+class CellReading:
+    """A grid cell read by OCR: where it is, what it says, how sure the recogniser was."""
+
+    page: int
+    text: str  # whitespace removed
+    row_text: str  # the whole row, whitespace removed (to tell equal figures apart)
+    bbox: tuple[float, float, float, float]  # points, level page
+    confidence: float
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def cell_confidences(result: OcrResult, grids: list) -> list[CellReading]:
+    """Each non-empty cell of ``grids`` with the lowest confidence of its characters."""
+    readings: list[CellReading] = []
+    pairs = list(zip(result.chars, result.confidences))
+    for grid in grids:
+        for row in grid.rows:
+            row_text = _squash("".join(cell.text for cell in row))
+            for cell in row:
+                text = _squash(cell.text)
+                if not text:
+                    continue
+                inside = [
+                    p
+                    for c, p in pairs
+                    if cell.x0 - 2 <= c.xc <= cell.x1 + 2 and cell.top - 2 <= c.yc <= cell.bottom + 2
+                ]
+                confidence = min(inside) if inside else 0.0
+                readings.append(CellReading(grid.page, text, row_text, (cell.x0, cell.top, cell.x1, cell.bottom), confidence))
+    return readings
+
+
+class DocumentOcr:
+    """OCR for the pages of one document that need it, and what it read there.
+
+    ``read(page)`` returns the page itself when its text layer is usable, else the page as
+    OCR read it.  The PDF is opened with PDFium on first need (or the caller's open
+    ``pypdfium2`` document is used).
+    """
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        pdf=None,
+        engine: OcrEngine | None = None,
+        cache: OcrCache | None = None,
+        enabled: bool | None = None,
+    ) -> None:
+        self.path = Path(path) if path else None
+        self._pdf = pdf
+        self._own_pdf = False
+        self._engine = engine
+        self.cache = cache if cache is not None else OcrCache.default()
+        self.enabled = ocr_enabled() if enabled is None else enabled
+        self.results: dict[int, OcrResult] = {}
+        self.cells: dict[int, list[CellReading]] = {}
+        self.errors: dict[int, str] = {}
+
+    @property
+    def engine(self) -> OcrEngine:
+        if self._engine is None:
+            self._engine = default_engine()
+        return self._engine
+
+    def _document(self):
+        if self._pdf is None:
+            import pypdfium2 as pdfium
+
+            if self.path is None:
+                raise ValueError("DocumentOcr needs a path or an open pypdfium2 document")
+            self._pdf = pdfium.PdfDocument(str(self.path))
+            self._own_pdf = True
+        return self._pdf
+
+    def read(self, page: PageContent) -> PageContent:
+        if not (self.enabled and needs_ocr(page)):
+            return page
+        try:
+            pdf_page = self._document()[page.number - 1]
+            try:
+                result = ocr_pdf_page(pdf_page, self.engine, self.cache)
+            finally:
+                pdf_page.close()
+        except OcrUnavailable as error:
+            log.warning("page %s needs OCR but %s", page.number, error)
+            self.errors[page.number] = str(error)
+            self.enabled = False
+            return page
+        except Exception as error:  # one page's OCR failure never fails the document
+            log.warning("OCR failed on page %s: %s", page.number, error)
+            self.errors[page.number] = f"{type(error).__name__}: {error}"
+            return page
+        self.results[page.number] = result
+        return page_from_ocr(page, result)
+
+    def is_ocr(self, number: int) -> bool:
+        return number in self.results
+
+    def note_grids(self, number: int, grids: list) -> None:
+        """Remember the cells of an OCR page's grids with their confidences."""
+        if number in self.results:
+            self.cells[number] = cell_confidences(self.results[number], grids)
+
+    def item_confidence(self, page: int, printed: str, row_label: str = "") -> float | None:
+        """The confidence of the cell a line item's figure was read from (None: text layer)."""
+        readings = [c for c in self.cells.get(page, []) if c.text == _squash(printed)]
+        if not readings:
+            return None if page not in self.results else 0.0
+        label = _squash(row_label)
+        if label and len(readings) > 1:
+            narrowed = [c for c in readings if label in c.row_text]
+            readings = narrowed or readings
+        return round(min(c.confidence for c in readings), 4)
+
+    def attach_confidence(self, items: list[dict]) -> None:
+        """Set ``confidence`` on every line item (None for figures from a text layer)."""
+        for item in items:
+            if item.get("page") in self.results:
+                item["confidence"] = self.item_confidence(item["page"], item.get("amount_printed") or "", item.get("row_label") or "")
+            else:
+                item["confidence"] = None
+
+    def close(self) -> None:
+        if self._own_pdf and self._pdf is not None:
+            self._pdf.close()
+        self._pdf = None

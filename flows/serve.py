@@ -1,0 +1,115 @@
+"""Scheduled ingestion of an inbox folder: a Prefect deployment served on a cron schedule.
+
+``disclosures serve`` uses the Prefect server named by ``PREFECT_API_URL`` when set;
+otherwise it starts a local Prefect server (``prefect server start``) on 127.0.0.1, waits
+until it answers, and stops it on exit. The deployment runs :func:`inbox_flow`, which
+ingests new or changed PDFs (a file seen before is skipped; a changed file replaces its rows).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from prefect import flow
+
+from .ingest import ingest_flow, task_runner
+from .isolation import DEFAULT_TIMEOUT_SECONDS
+from .pipeline import discover_pdfs
+
+DEPLOYMENT_NAME = "inbox"
+
+
+@flow(name="ingest-inbox")
+def inbox_flow(
+    inbox: str,
+    curated: str,
+    workers: int = 1,
+    reprocess_outdated: bool = False,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+) -> list[dict]:
+    """Ingest the PDFs found in ``inbox`` (recursively); waits for a concurrent run's lock."""
+    paths = [str(p) for p in discover_pdfs([Path(inbox)])]
+    if not paths:
+        return []
+    runner = ingest_flow.with_options(task_runner=task_runner(workers))
+    return runner(paths, curated, False, timeout, 3600.0, reprocess_outdated)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(api_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def prefect_server(log_file: Path, port: int | None = None, startup_seconds: float = 180.0) -> Iterator[str]:
+    """The API URL of the configured server, or of a local one started (and stopped) here."""
+    configured = os.environ.get("PREFECT_API_URL")
+    if configured:
+        yield configured
+        return
+    port = port or _free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "true"},
+        )
+        try:
+            deadline = time.monotonic() + startup_seconds
+            while not _healthy(api_url):
+                if process.poll() is not None:
+                    raise RuntimeError(f"the Prefect server exited (code {process.returncode}); see {log_file}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the Prefect server did not start within {startup_seconds:.0f} s; see {log_file}")
+                time.sleep(0.5)
+            os.environ["PREFECT_API_URL"] = api_url
+            yield api_url
+        finally:
+            os.environ.pop("PREFECT_API_URL", None)
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def serve_inbox(
+    inbox: Path,
+    curated: Path,
+    cron: str,
+    workers: int = 1,
+    reprocess_outdated: bool = False,
+    run_now: bool = False,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+) -> None:
+    """Register the inbox deployment with its schedule and serve it until interrupted."""
+    parameters = {
+        "inbox": str(inbox.resolve()),
+        "curated": str(curated.resolve()),
+        "workers": workers,
+        "reprocess_outdated": reprocess_outdated,
+        "timeout": timeout,
+    }
+    if run_now:
+        inbox_flow(**parameters)
+    inbox_flow.serve(name=DEPLOYMENT_NAME, cron=cron, parameters=parameters, print_starting_message=True)

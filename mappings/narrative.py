@@ -1,0 +1,932 @@
+"""The narrative of a disclosure: clean sections, the figures it states, and cross-checks.
+
+Every disclosure opens with pages of prose (duties, internal bodies, the year's tasks,
+staffing, an explanation of each figure, 三公经费, vehicles, performance targets).  The PDF
+text arrives broken: lines cut at every line end, page numbers and running headers inside
+paragraphs, paragraphs cut across pages, punctuation printed on its own baseline, text drawn
+twice, headings numbered 一、 / （一） / 1. in several styles.  This module repairs it in
+three steps, each a plain function of plain records:
+
+1. :func:`narrative_page_lines` — per page, from the page's characters and the grids found
+   on it: text lines of the prose only (characters inside table grids, off the page or
+   drawn twice are dropped; punctuation printed off the baseline rejoins its line; table
+   captions above a grid go too).  Table pages give no lines.
+2. :func:`read_paragraphs` — over the pages of one document: table-of-contents pages,
+   page numbers, running headers/footers and layout-glitch duplicates removed; broken lines
+   joined back into paragraphs (Chinese joins without a space, Latin words with one),
+   also across page breaks.
+3. :func:`build_sections` — the paragraphs split at the heading hierarchy (第一部分 →
+   一、 → （一）/1、 kept in the text) into ``sections`` rows; :func:`extract_facts` reads
+   the stated figures into ``facts`` rows by the patterns of ``mappings/facts.yml``;
+   :func:`cross_check_totals` compares stated totals with the tables' ``line_items``.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from extractors.base import Char, PageContent, RawGrid, TextLine
+
+from .models import FactRule, FactVocabulary
+
+# --------------------------------------------------------------------------- characters
+
+_CJK = "\u3400-\u9fff\uf900-\ufaff"
+# Full-width and CJK punctuation: no space is ever printed next to these in Chinese text.
+_CJK_PUNCT = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u2018-\u201f\u2026\u2014\u00b7"
+_TIGHT = f"{_CJK}{_CJK_PUNCT}"
+_PUNCT_ONLY = re.compile(rf"^[{_CJK_PUNCT},.;:!?()\[\]、]+$")
+_SPACE_AFTER_TIGHT = re.compile(rf"(?<=[{_TIGHT}(\[])\s+")
+_SPACE_BEFORE_TIGHT = re.compile(rf"\s+(?=[{_TIGHT})\]])")
+
+# A page whose characters lie this much inside table grids is a table page.
+TABLE_PAGE_SHARE = 0.4
+# Characters within this many points of a grid's box belong to the table.
+GRID_MARGIN = 2.0
+
+
+def clean_text(text: str) -> str:
+    """One line of prose, cleaned: no spaces next to Chinese characters or punctuation
+    (justified layout and font changes print them), one space between Latin words."""
+    text = re.sub(r"\s+", " ", text).strip()
+    text = _SPACE_AFTER_TIGHT.sub("", text)
+    return _SPACE_BEFORE_TIGHT.sub("", text)
+
+
+def join_text(left: str, right: str) -> str:
+    """Join two pieces of one paragraph: Chinese joins without a space, Latin words with one."""
+    if not left or not right:
+        return left + right
+    a, b = left[-1], right[0]
+    if a.isascii() and b.isascii() and a.isalnum() and b.isalnum() and (a.isalpha() or b.isalpha()):
+        return f"{left} {right}"
+    if a == "-" and len(left) > 1 and left[-2].isascii() and left[-2].isalpha() and b.islower():
+        return left[:-1] + right  # a Latin word hyphenated at the line end
+    return left + right
+
+
+def _em(char: Char) -> float:
+    """A glyph's em: its font size, unless the reader reports a scaled size (PDFium on
+    some producers says 240 for a 12 pt glyph); the box height is then the better guess."""
+    height = char.bottom - char.top
+    if char.size <= 0:
+        return max(height, 1.0)
+    return max(min(char.size, height * 1.05), 1.0)
+
+
+def _inside(char: Char, box: tuple[float, float, float, float]) -> bool:
+    x0, top, x1, bottom = box
+    return (
+        x0 - GRID_MARGIN <= char.xc <= x1 + GRID_MARGIN
+        and top - GRID_MARGIN <= char.yc <= bottom + GRID_MARGIN
+    )
+
+
+def _drop_overprint(chars: list[Char]) -> list[Char]:
+    """Text drawn twice (fake bold, layout glitches) gives each glyph twice at the same
+    spot; keep one."""
+    kept: list[Char] = []
+    seen: dict[str, list[Char]] = defaultdict(list)
+    for char in chars:
+        em = _em(char)
+        twins = seen[char.text]
+        if any(abs(o.x0 - char.x0) < 0.3 * em and abs(o.top - char.top) < 0.3 * em for o in twins):
+            continue
+        twins.append(char)
+        kept.append(char)
+    return kept
+
+
+def _rows(chars: list[Char]) -> list[list[Char]]:
+    """Characters clustered by baseline; punctuation and superscript-like glyphs printed a
+    little off the baseline (a comma of another font, the 一 of ``第 一 部分``) join the
+    row whose vertical span holds their centre."""
+    ordered = sorted(chars, key=lambda c: c.yc)
+    rows: list[list[Char]] = []
+    for char in ordered:
+        tolerance = 0.25 * _em(char)
+        if rows and abs(rows[-1][-1].yc - char.yc) <= max(tolerance, 1.5):
+            rows[-1].append(char)
+        else:
+            rows.append([char])
+    hosts = [r for r in rows if not _is_satellite(r, rows)]
+    if len(hosts) == len(rows):
+        return rows
+    merged = {id(r): list(r) for r in hosts}
+    for row in rows:
+        if any(row is h for h in hosts):
+            continue
+        host = _host_of(row, hosts)
+        if host is None:
+            merged[id(row)] = list(row)
+            hosts.append(row)
+        else:
+            merged[id(host)].extend(row)
+    return sorted(merged.values(), key=lambda r: min(c.top for c in r))
+
+
+def _is_satellite(row: list[Char], rows: list[list[Char]]) -> bool:
+    text = "".join(c.text for c in row)
+    if _PUNCT_ONLY.match(text):
+        return True
+    if len(row) > 3:
+        return False
+    height = max(c.bottom for c in row) - min(c.top for c in row)
+    others = [max(c.bottom for c in r) - min(c.top for c in r) for r in rows if len(r) > 3]
+    return bool(others) and height < 0.75 * statistics.median(others)
+
+
+def _host_of(row: list[Char], hosts: list[list[Char]]) -> list[Char] | None:
+    """The row a satellite belongs to: its centre inside the row's span; of several such
+    rows (tall glyph boxes overlap), the one whose baseline is nearest."""
+    yc = sum(c.yc for c in row) / len(row)
+    bottom_of_row = max(c.bottom for c in row)
+    x0, x1 = min(c.x0 for c in row), max(c.x1 for c in row)
+    best: tuple[float, list[Char]] | None = None
+    for host in hosts:
+        if len(host) <= 3:
+            continue
+        top, bottom = min(c.top for c in host), max(c.bottom for c in host)
+        em = statistics.median(_em(c) for c in host)
+        if top - 0.5 <= yc <= bottom + 0.5 and min(c.x0 for c in host) - em <= x1 and x0 <= max(c.x1 for c in host) + em:
+            distance = abs(bottom - bottom_of_row)
+            if best is None or distance < best[0]:
+                best = (distance, host)
+    return best[1] if best else None
+
+
+def _row_line(row: list[Char]) -> TextLine:
+    """One row as one line: a space where the glyph gap is wide (Latin words, font changes)."""
+    row = sorted(row, key=lambda c: c.x0)
+    parts = [row[0].text]
+    for prev, char in zip(row, row[1:]):
+        em = max(_em(prev), _em(char))
+        if char.x0 - prev.x1 > 0.3 * em:
+            parts.append(" ")
+        parts.append(char.text)
+    body = [c for c in row if not _PUNCT_ONLY.match(c.text)] or row
+    return TextLine(
+        "".join(parts).strip(),
+        row[0].x0,
+        max(c.x1 for c in row),
+        min(c.top for c in body),
+        max(c.bottom for c in body),
+        statistics.median(_em(c) for c in body),
+    )
+
+
+_CAPTION = re.compile(r"^(?:(?:金额)?单位|编制(?:单位|部门)|部门|单位名称)\s*[:：]|^表\s*[0-9一二三四五六七八九十]|^公开\d+表")
+
+
+def _drop_captions(lines: list[TextLine], boxes: list[tuple[float, float, float, float]], width: float) -> list[TextLine]:
+    """A table's caption lines (title, 单位：万元) just above its grid go with the table."""
+    drop: set[int] = set()
+    for x0, top, x1, _bottom in boxes:
+        above = sorted(
+            (i for i, line in enumerate(lines) if line.bottom <= top + GRID_MARGIN),
+            key=lambda i: -lines[i].bottom,
+        )
+        limit = top
+        for index in above:
+            line = lines[index]
+            em = max(line.bottom - line.top, 1.0)
+            if line.bottom < limit - 2.5 * em:
+                break
+            text = clean_text(line.text)
+            centred = abs((line.x0 + line.x1) / 2 - (x0 + x1) / 2) < 0.08 * width
+            short = len(text) <= 30 and not text.endswith(("。", "；", "，"))
+            if not (_CAPTION.match(text) or (centred and short)):
+                break
+            drop.add(index)
+            limit = line.top
+    return [line for i, line in enumerate(lines) if i not in drop]
+
+
+def narrative_page_lines(page: PageContent, grids: Sequence[RawGrid] = (), ocr: bool = False) -> list[TextLine]:
+    """The prose lines of one page, repaired, in reading order; ``[]`` for a table page or
+    a page without a usable text layer (``ocr``: the characters are what OCR read)."""
+    if not page.chars or not (ocr or page.text_layer == "text"):
+        return []
+    chars = [
+        c
+        for c in page.chars
+        if c.upright
+        and c.text.strip()
+        and c.top >= -1
+        and c.bottom <= page.height + 1
+        and c.x0 >= -1
+        and c.x1 <= page.width + 1
+    ]
+    if not chars:
+        return []
+    boxes = [g.bbox for g in grids]
+    prose = [c for c in chars if not any(_inside(c, b) for b in boxes)]
+    if len(chars) - len(prose) >= TABLE_PAGE_SHARE * len(chars):
+        return []
+    prose = _drop_overprint(prose)
+    if not prose:
+        return []
+    lines = [_row_line(row) for row in _rows(prose)]
+    lines = _drop_captions(lines, boxes, page.width) if boxes else lines
+    return sorted(lines, key=lambda line: (round(line.top, 1), line.x0))
+
+
+# --------------------------------------------------------------------------- paragraphs
+
+_PART = re.compile(r"^第\s*([一二三四五六七八九十]+)\s*部\s*分\s*(.*)$")
+_LEVEL1 = re.compile(r"^([一二三四五六七八九十]{1,3})\s*[、.．]\s*(?![一二三四五六七八九十][、，,])(\S.*)$")
+_ITEM = re.compile(
+    r"^(?:[（(]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]"  # （一） (1)
+    r"|\d{1,2}\s*[、.．](?!\d)"  # 1、 1.
+    r"|[①-⑳]"
+    r"|[一二三四五六七八九十]{1,3}是)"  # 一是
+)
+_PAGE_NUMBER = re.compile(
+    r"^(?:[-—–－‐]?\s*\d{1,4}\s*[-—–－‐]?"
+    r"|第\s*\d+\s*页(?:\s*[,，]?\s*共\s*\d+\s*页)?"
+    r"|\d{1,4}\s*/\s*\d{1,4}"
+    r"|[Pp]age\s*\d+(?:\s*of\s*\d+)?)$"
+)
+_DOT_LEADER = re.compile(r"[.…·．。]{4,}\s*\d*\s*$|…{2,}")
+_TOC_TITLE = re.compile(r"^目\s*录$")
+_TABLE_NUMBER = re.compile(r"^(?:表[0-9一二三四五六七八九十]+(?:-[0-9]+)?|公开\d+表|附表\d+)$")
+_AMOUNT_IN_TEXT = re.compile(r"\d\s*(?:万元|元|亿元|千元|%)")
+_TERMINAL = ("。", "！", "？", "；", "!", "?", ";", "…")
+_CLOSING = "”’」』）)】"
+_NO_LINE_START = "、。，；：？！）」』”’】,.;:?!)%"
+
+
+@dataclass(slots=True)
+class Line:
+    """A prose line with what paragraph building needs to know about it."""
+
+    text: str  # cleaned
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+    page: int
+    geometry: Geometry | None = None
+
+    @property
+    def em(self) -> float:
+        return self.size if self.size > 0 else max(self.bottom - self.top, 1.0) * 0.95
+
+
+@dataclass(slots=True)
+class Geometry:
+    """The text block of pages of one size: left margin, right margin, em."""
+
+    left: float
+    right: float
+    em: float
+
+    @property
+    def centre(self) -> float:
+        return (self.left + self.right) / 2
+
+
+@dataclass(slots=True)
+class Paragraph:
+    """Lines joined back into one paragraph; ``kind`` is part / title / level1 / body."""
+
+    kind: str
+    text: str
+    pages: list[int]
+    size: float
+    offsets: list[tuple[int, int]] = field(default_factory=list)  # (char offset, page)
+    label: str | None = None  # 第二部分, 三
+    heading: str | None = None
+
+    @property
+    def page_first(self) -> int:
+        return self.pages[0]
+
+    @property
+    def page_last(self) -> int:
+        return self.pages[-1]
+
+    def page_at(self, offset: int) -> int:
+        """The page the character at ``offset`` was printed on."""
+        page = self.pages[0]
+        for start, number in self.offsets:
+            if start > offset:
+                break
+            page = number
+        return page
+
+
+@dataclass(slots=True)
+class NarrativePage:
+    number: int
+    width: float
+    height: float
+    lines: list[TextLine]
+
+
+def _is_toc_page(lines: list[TextLine]) -> bool:
+    texts = [clean_text(line.text) for line in lines]
+    if any(_TOC_TITLE.match(t) for t in texts[:6]):
+        return True
+    return sum(bool(_DOT_LEADER.search(t)) for t in texts) >= 3
+
+
+def _heading_like(text: str) -> bool:
+    return bool(
+        (_PART.match(text) or _LEVEL1.match(text) or _ITEM.match(text) or _DOT_LEADER.search(text))
+        and len(text) <= 60
+        and not text.rstrip(_CLOSING).endswith(("。", "；"))
+    )
+
+
+def _merge_row_segments(lines: list[TextLine]) -> list[TextLine]:
+    """Segments printed on one baseline (wide gaps) become one line."""
+    out: list[TextLine] = []
+    for line in sorted(lines, key=lambda l: (round(l.top), l.x0)):
+        if out and abs(out[-1].top - line.top) < 0.5 * max(line.bottom - line.top, 1.0) and line.x0 >= out[-1].x1:
+            prev = out[-1]
+            out[-1] = TextLine(f"{prev.text} {line.text}", prev.x0, line.x1, min(prev.top, line.top), max(prev.bottom, line.bottom), max(prev.size, line.size))
+        else:
+            out.append(line)
+    return out
+
+
+def _is_prose_page(lines: list[TextLine]) -> bool:
+    """Vertical text (rotated table pages) and number columns are not prose."""
+    texts = [clean_text(line.text) for line in lines]
+    texts = [t for t in texts if t]
+    if not texts:
+        return False
+    if statistics.median(len(t) for t in texts) < 4 and len(texts) > 6:
+        return False
+    numeric = sum(1 for t in texts if sum(ch.isdigit() for ch in t) > 0.5 * len(t))
+    return numeric <= 0.5 * len(texts)
+
+
+def _furniture(pages: list[NarrativePage]) -> set[tuple[int, int]]:
+    """(page, line index) of page numbers, running headers/footers and glitch duplicates."""
+    drop: set[tuple[int, int]] = set()
+    pages_by_number = {page.number: page for page in pages}
+    edge_keys: dict[tuple[int, int], str] = {}
+    key_pages: dict[str, set[int]] = defaultdict(set)
+    for page in pages:
+        n = len(page.lines)
+        for index, line in enumerate(page.lines):
+            text = clean_text(line.text)
+            edge = index < 2 or index >= n - 2
+            margin = line.top < 0.12 * page.height or line.bottom > 0.86 * page.height
+            if not edge or not margin:
+                continue
+            if _PAGE_NUMBER.match(text.replace(" ", "")):
+                drop.add((page.number, index))
+                continue
+            key = re.sub(r"\d+", "#", text.replace(" ", ""))
+            if len(key) >= 2 and not text.endswith(_TERMINAL):
+                edge_keys[(page.number, index)] = key
+                key_pages[key].add(page.number)
+    n_pages = sum(1 for p in pages if p.lines)
+    texts_of: dict[str, dict[int, str]] = defaultdict(dict)
+    for (number, index), key in edge_keys.items():
+        texts_of[key][number] = clean_text(pages_by_number[number].lines[index].text)
+    headers = {key for key, pages_seen in key_pages.items() if len(pages_seen) >= 3 and len(pages_seen) >= 0.3 * n_pages and _running(texts_of[key])}
+    drop.update(where for where, key in edge_keys.items() if key in headers)
+    # a layout glitch prints a run of the previous page's lines again
+    previous: set[str] = set()
+    for page in pages:
+        texts = [clean_text(line.text) for line in page.lines]
+        run: list[int] = []
+        for index, text in enumerate(texts + [""]):
+            if text and len(text) >= 4 and text in previous and (page.number, index) not in drop:
+                run.append(index)
+                continue
+            if len(run) >= 2 or (len(run) == 1 and len(texts[run[0]]) >= 15):
+                drop.update((page.number, i) for i in run)
+            run = []
+        previous = {t for i, t in enumerate(texts) if (page.number, i) not in drop}
+    return drop
+
+
+def _running(texts: dict[int, str]) -> bool:
+    """The same line on many pages is a running header or footer when it is printed
+    identically, or when only a page number in it changes with the page."""
+    if len(set(texts.values())) == 1:
+        return True
+    return _page_column(texts)
+
+
+def _page_column(texts: dict[int, str]) -> bool:
+    """Some number in the line is the page number plus a constant on every page."""
+    numbers = {page: [int(d) for d in re.findall(r"\d+", text)] for page, text in texts.items()}
+    width = {len(v) for v in numbers.values()}
+    if len(width) != 1:
+        return False
+    for column in range(width.pop()):
+        if len({values[column] - page for page, values in numbers.items()}) == 1:
+            return True
+    return False
+
+
+def _geometry(lines: list[Line]) -> Geometry:
+    """Left margin: the leftmost x0 many lines share; right margin: where full lines end."""
+    lines = [line for line in lines if len(line.text) >= 8] or lines
+    ems = [line.em for line in lines]
+    em = statistics.median(ems) if ems else 10.0
+    x0s = sorted(line.x0 for line in lines)
+    need = max(2, int(0.1 * len(lines)))
+    left = x0s[0] if x0s else 0.0
+    for x in x0s:
+        if sum(1 for y in x0s if abs(y - x) <= 1.5) >= need:
+            left = x
+            break
+    widest = max((line.x1 for line in lines), default=left + 1)
+    long_lines = [line.x1 for line in lines if line.x1 - line.x0 >= 0.6 * (widest - left)]
+    right = statistics.median(long_lines) if long_lines else widest
+    return Geometry(left, right, em)
+
+
+def _lines_of(pages: list[NarrativePage]) -> list[Line]:
+    drop = _furniture(pages)
+    out: list[Line] = []
+    by_shape: dict[tuple[int, int], list[Line]] = defaultdict(list)
+    for page in pages:
+        kept = [line for i, line in enumerate(page.lines) if (page.number, i) not in drop]
+        for line in _merge_row_segments(kept):
+            text = clean_text(line.text)
+            if not text:
+                continue
+            item = Line(text, line.x0, line.x1, line.top, line.bottom, line.size, page.number)
+            out.append(item)
+            by_shape[(round(page.width), round(page.height))].append(item)
+    for shape_lines in by_shape.values():
+        geometry = _geometry(shape_lines)
+        for line in shape_lines:
+            line.geometry = geometry
+    return out
+
+
+def _full(line: Line, after: Line | None = None) -> bool:
+    """The line runs to the right margin: the paragraph goes on (Chinese wraps anywhere, so
+    a wrapped line ends within about an em of the margin; a number or Latin word that did
+    not fit leaves more room)."""
+    geo = line.geometry
+    assert geo is not None
+    slack = 1.3 * geo.em
+    if after is not None:
+        token = re.match(r"[（(]?[0-9A-Za-z.,%\-]+[)）]?", after.text)
+        if token:
+            slack += sum(geo.em if ord(ch) > 0x2000 else 0.55 * geo.em for ch in token.group(0))
+        elif len(after.text) > 1 and after.text[1] in _NO_LINE_START:
+            slack += geo.em  # 避头尾: the character before 、。， moved down with it
+    return line.x1 >= geo.right - slack
+
+
+def _centred(line: Line) -> bool:
+    geo = line.geometry
+    assert geo is not None
+    return (
+        abs((line.x0 + line.x1) / 2 - geo.centre) < 0.75 * geo.em
+        and line.x0 > geo.left + 3 * geo.em
+        and line.x1 < geo.right - 3 * geo.em
+    )
+
+
+def _indented(line: Line) -> bool:
+    geo = line.geometry
+    assert geo is not None
+    return line.x0 > geo.left + 0.8 * geo.em
+
+
+def _kind(line: Line, prev: Line | None, prev_kind: str | None) -> str:
+    """part / level1 / title / item / body for a line that may start a paragraph."""
+    text = line.text
+    wrapped = prev is not None and prev.page == line.page and _full(prev, line) and not _indented(line)
+    wrapped = wrapped and not prev.text.rstrip(_CLOSING).endswith(_TERMINAL)
+    if _PART.match(text) and not wrapped:
+        return "part"
+    if _LEVEL1.match(text) and not wrapped and len(text) <= 80:
+        return "level1"
+    if (
+        _centred(line)
+        and len(text) <= 30
+        and not text.startswith(("（", "("))
+        and "。" not in text
+        and not text.endswith(("；", "，"))
+        and not _ITEM.match(text)
+        and not _AMOUNT_IN_TEXT.search(text)
+    ):
+        return "title"
+    if _ITEM.match(text):
+        return "item"
+    return "body"
+
+
+def _starts_paragraph(prev: Line, line: Line, kind: str, prev_para_kind: str) -> bool:
+    """Whether ``line`` starts a new paragraph after ``prev`` (the last line so far)."""
+    if kind in ("part", "level1"):
+        return True
+    geo = line.geometry
+    assert geo is not None
+    same_style = abs(line.size - prev.size) <= 0.08 * max(prev.size, line.size)
+    if prev_para_kind == "title":
+        return not (kind == "title" and same_style and line.page == prev.page and line.top - prev.bottom < 2 * geo.em)
+    if prev_para_kind in ("part", "level1"):
+        return not (same_style and _full(prev, line))  # a heading wrapped onto a second line
+    if kind == "title":
+        return True
+    if not same_style:
+        return True
+    if line.page == prev.page and line.top - prev.bottom > 2.5 * geo.em:
+        return True
+    if not _full(prev, line):
+        return True
+    ended = prev.text.rstrip(_CLOSING).endswith(_TERMINAL)
+    if _indented(line):
+        return True
+    return bool(kind == "item" and ended)
+
+
+def _is_table_page(lines: list[TextLine]) -> bool:
+    """A table page whose grid was not found (an empty form): it opens with ``表N``."""
+    return any(_TABLE_NUMBER.match(clean_text(line.text).replace(" ", "")) for line in lines[:3])
+
+
+def read_paragraphs(pages: list[NarrativePage], table_pages: Iterable[int] = ()) -> list[Paragraph]:
+    """The prose of a document as paragraphs, in reading order (see the module docstring).
+
+    ``table_pages`` are pages the table identification placed a table on: skipped."""
+    usable: list[NarrativePage] = []
+    skip = set(table_pages)
+    toc = False
+    for page in pages:
+        lines = [line for line in page.lines if line.text.strip()]
+        if page.number in skip or not lines or not _is_prose_page(lines) or _is_table_page(lines):
+            toc = False
+            continue
+        if _is_toc_page(lines):
+            toc = True
+            continue
+        if toc:
+            texts = [clean_text(line.text) for line in lines]
+            if len(texts) <= 40 and sum(_heading_like(t) for t in texts) >= 0.8 * len(texts):
+                continue
+            toc = False
+        usable.append(NarrativePage(page.number, page.width, page.height, lines))
+    lines = _lines_of(usable)
+    paragraphs: list[Paragraph] = []
+    current: list[Line] = []
+    current_kind = "body"
+    prev: Line | None = None
+    for line in lines:
+        kind = _kind(line, prev, current_kind)
+        if prev is None or _starts_paragraph(prev, line, kind, current_kind):
+            if current:
+                paragraphs.append(_paragraph(current, current_kind))
+            current, current_kind = [line], ("body" if kind == "item" else kind)
+        else:
+            current.append(line)
+        prev = line
+    if current:
+        paragraphs.append(_paragraph(current, current_kind))
+    return paragraphs
+
+
+def _paragraph(lines: list[Line], kind: str) -> Paragraph:
+    text = ""
+    offsets: list[tuple[int, int]] = []
+    for line in lines:
+        if not offsets or offsets[-1][1] != line.page:
+            offsets.append((len(text), line.page))
+        text = join_text(text, line.text)
+    pages = sorted({line.page for line in lines})
+    paragraph = Paragraph(kind, text, pages, lines[0].size, offsets)
+    if kind == "part":
+        match = _PART.match(text)
+        assert match
+        paragraph.label = f"第{match.group(1)}部分"
+        paragraph.heading = match.group(2).strip() or None
+    elif kind == "level1":
+        match = _LEVEL1.match(text)
+        assert match
+        paragraph.label = match.group(1)
+        paragraph.heading = match.group(2)
+    elif kind == "title":
+        paragraph.heading = text
+    return paragraph
+
+
+# --------------------------------------------------------------------------- sections
+
+# A preamble (text under a part or title before its first numbered section) shorter than
+# this is a pointer such as （详见附表）, not a section.
+MIN_PREAMBLE = 20
+_HEADING_END = re.compile(r"[。：:]")
+
+
+def _split_heading(paragraph: Paragraph) -> tuple[str, str]:
+    """A level-1 heading paragraph is ``heading`` or ``heading。body``: split it."""
+    heading = paragraph.heading or ""
+    match = _HEADING_END.search(heading)
+    if match and (match.end() < len(heading) or len(heading) > 60):
+        return heading[: match.start()], heading[match.end() :]
+    return heading.rstrip("。：:；;，, "), ""
+
+
+def _join_paragraphs(texts: list[str]) -> str:
+    """Paragraphs of a section in one string: directly after a punctuated paragraph, with a
+    space after an unpunctuated one (a sub-heading such as ``1、…情况``)."""
+    out = ""
+    for text in texts:
+        if not text:
+            continue
+        if out and not out.rstrip(_CLOSING).endswith((*_TERMINAL, "：", ":", "，", ",", "、")):
+            out += " "
+        out += text
+    return out
+
+
+@dataclass(slots=True)
+class _Section:
+    part: str | None
+    part_title: str | None
+    section_no: str | None
+    heading: str | None
+    pages: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+
+def build_sections(doc_id: str, paragraphs: list[Paragraph]) -> list[dict]:
+    """``sections`` rows: one per numbered section (一、 within 第X部分 or a page title), plus
+    the substantive text of a part before its first numbered section."""
+    sections: list[_Section] = []
+    part: str | None = None
+    part_title: str | None = None
+    current: _Section | None = None
+
+    def close() -> None:
+        nonlocal current
+        if current is not None:
+            sections.append(current)
+        current = None
+
+    for paragraph in paragraphs:
+        if paragraph.kind in ("part", "title"):
+            close()
+            if paragraph.kind == "part":
+                part, part_title = paragraph.label, paragraph.heading
+            else:
+                part, part_title = None, paragraph.heading
+            current = _Section(part, part_title, None, part_title, list(paragraph.pages))
+        elif paragraph.kind == "level1":
+            close()
+            heading, rest = _split_heading(paragraph)
+            current = _Section(part, part_title, paragraph.label, heading, list(paragraph.pages))
+            if rest:
+                current.texts.append(rest)
+        else:
+            if current is None:
+                current = _Section(part, part_title, None, part_title, [])
+            current.texts.append(paragraph.text)
+            current.pages.extend(paragraph.pages)
+    close()
+    rows: list[dict] = []
+    seen: Counter[str] = Counter()
+    for section in sections:
+        text = _join_paragraphs(section.texts)
+        if section.section_no is None and len(text) < MIN_PREAMBLE:
+            continue
+        if section.section_no is not None and not text:
+            continue
+        path = [p for p in (section.part or section.part_title, section.section_no) if p]
+        section_id = "/".join(path) or "前言"
+        seen[section_id] += 1
+        if seen[section_id] > 1:
+            section_id = f"{section_id}#{seen[section_id]}"
+        rows.append(
+            {
+                "doc_id": doc_id,
+                "section_no": section.section_no,
+                "heading": section.heading,
+                "text": text,
+                "page_first": min(section.pages) if section.pages else None,
+                "page_last": max(section.pages) if section.pages else None,
+                "part": section.part,
+                "part_title": section.part_title,
+                "section_id": section_id,
+                "seq": len(rows) + 1,
+            }
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------- facts
+
+FACTS_FILE = "facts.yml"
+_MACRO = re.compile(r"\{(money|count|pct|dir|steady):([a-z0-9_]+)\}")
+_DIGITS = str.maketrans("０１２３４５６７８９．，％", "0123456789.,%")
+_UNIT_FACTORS = {"元": 1.0, "千元": 1_000.0, "万元": 10_000.0, "亿元": 100_000_000.0}
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    rule: FactRule
+    regexes: tuple[re.Pattern[str], ...]
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class FactPatterns:
+    """``mappings/facts.yml`` loaded and compiled."""
+
+    vocabulary: FactVocabulary
+    rules: tuple[CompiledRule, ...]
+
+
+def _expand(pattern: str, defines: dict[str, str]) -> str:
+    def macro(match: re.Match[str]) -> str:
+        kind, fact = match.groups()
+        if kind == "money":
+            return rf"(?P<v_{fact}>{{NUM}})\s*(?P<u_{fact}>{{UNIT}})"
+        if kind == "count":
+            return rf"(?P<v_{fact}>[0-9]+)"
+        if kind == "pct":
+            return rf"(?P<v_{fact}>{{NUM}})\s*[%％]"
+        if kind == "dir":
+            return rf"(?P<d_{fact}>{{DIR}})"
+        return rf"(?:基本)?(?P<s_{fact}>{{STEADY}})"
+
+    pattern = _MACRO.sub(macro, pattern)
+    for _ in range(3):  # defines may use defines
+        for name, value in defines.items():
+            pattern = pattern.replace("{" + name + "}", value)
+    return pattern
+
+
+def load_fact_patterns(path: str | None = None) -> FactPatterns:
+    """Load, validate and compile the fact rules; a group naming an unknown fact fails."""
+    from pathlib import Path
+
+    from .loader import MAPPINGS_DIR, load_yaml
+
+    source = Path(path) if path else MAPPINGS_DIR / FACTS_FILE
+    vocabulary = FactVocabulary.model_validate(load_yaml(source))
+    words = sorted(("增加", "增长", "上升", "提高", "上调", "增", *vocabulary.decrease_words), key=len, reverse=True)
+    defines = {
+        **vocabulary.defines,
+        "DIR": "|".join(map(re.escape, words)),
+        "STEADY": "|".join(map(re.escape, vocabulary.steady_words or ["持平"])),
+    }
+    compiled = []
+    for index, rule in enumerate(vocabulary.rules):
+        regexes = []
+        for pattern in rule.patterns:
+            try:
+                regex = re.compile(_expand(pattern, defines))
+            except re.error as error:
+                raise ValueError(f"{source.name}: rule {index} ({rule.note}): {error}") from error
+            facts = {name[2:] for name in regex.groupindex if name[:2] in ("v_", "u_", "d_", "s_")}
+            unknown = (facts | set(rule.constant)) - set(vocabulary.facts)
+            if unknown:
+                raise ValueError(f"{source.name}: rule {index} ({rule.note}) names unknown facts {sorted(unknown)}")
+            if not facts and not rule.constant:
+                raise ValueError(f"{source.name}: rule {index} ({rule.note}) states no fact")
+            regexes.append(regex)
+        compiled.append(CompiledRule(rule, tuple(regexes), index))
+    return FactPatterns(vocabulary, tuple(compiled))
+
+
+@lru_cache(maxsize=1)
+def default_fact_patterns() -> FactPatterns:
+    return load_fact_patterns()
+
+
+def _sentence(text: str, start: int, end: int, limit: int = 200) -> str:
+    """The paragraph, or (when it is long) the sentences the match spans."""
+    if len(text) <= limit:
+        return text
+    left = max(text.rfind("。", 0, start), text.rfind("；", 0, start)) + 1
+    right = text.find("。", end)
+    return text[left : len(text) if right < 0 else right + 1]
+
+
+def _number(printed: str) -> float:
+    return float(printed.replace(",", ""))
+
+
+def _item_of(match: re.Match[str]) -> tuple[str | None, str | None]:
+    groups = match.groupdict()
+    code = "".join(groups[k] for k in ("code", "code1", "code2", "code3") if groups.get(k)) or None
+    item = next((groups[k] for k in ("item", "item2", "item1") if groups.get(k)), None)
+    if item:
+        item = re.sub(r"^(?:[（(]?\d{1,2}[)）.、．]|其中[：:])+", "", item).strip()
+    return item or None, code
+
+
+def extract_facts(doc_id: str, paragraphs: list[Paragraph], patterns: FactPatterns | None = None) -> list[dict]:
+    """``facts`` rows: the figures the narrative states (rules in ``mappings/facts.yml``)."""
+    patterns = patterns or default_fact_patterns()
+    vocabulary = patterns.vocabulary
+    decrease = tuple(vocabulary.decrease_words)
+    best: dict[str, tuple[tuple[int, int, int], dict]] = {}
+    items: list[dict] = []
+    seen_items: set[tuple] = set()
+    order = 0
+    for paragraph in paragraphs:
+        text = paragraph.text.translate(_DIGITS)
+        for compiled in patterns.rules:
+            rule = compiled.rule
+            if rule.requires and not any(word in text for word in rule.requires):
+                continue
+            if rule.excludes and any(word in text for word in rule.excludes):
+                continue
+            for regex in compiled.regexes:
+                for match in regex.finditer(text):
+                    order += 1
+                    rows = _facts_of(match, rule, vocabulary, decrease, paragraph, text)
+                    if rule.repeat:
+                        item, code = _item_of(match)
+                        for row in rows:
+                            key = (row["fact"], code, item, row["value"])
+                            if key not in seen_items:
+                                seen_items.add(key)
+                                items.append({**row, "item": item, "code": code})
+                        continue
+                    for row in rows:
+                        rank = (rule.rank, order, 0)
+                        if row["fact"] not in best or rank < best[row["fact"]][0]:
+                            best[row["fact"]] = (rank, row)
+                    if rows:
+                        break  # first match of this pattern in the paragraph
+    rows = [row for _rank, row in sorted(best.values(), key=lambda pair: pair[0][1])] + items
+    money_units = Counter(r["unit"] for r in rows if r["unit"] in _UNIT_FACTORS)
+    default_unit = money_units.most_common(1)[0][0] if money_units else "元"
+    out = []
+    for row in rows:
+        definition = vocabulary.facts[row["fact"]]
+        if definition.kind == "money" and row["unit"] is None:
+            row["unit"] = default_unit  # a figure stated as none (无政府采购预算): 0 in any unit
+        unit = row["unit"]
+        out.append(
+            {
+                "doc_id": doc_id,
+                "fact": row["fact"],
+                "value": row["value"],
+                "unit": unit,
+                "sentence": row["sentence"],
+                "page": row["page"],
+                "family": definition.family,
+                "value_yuan": round(row["value"] * _UNIT_FACTORS[unit], 2) if definition.kind == "money" else None,
+                "item": row.get("item"),
+                "code": row.get("code"),
+            }
+        )
+    return out
+
+
+def _facts_of(match, rule, vocabulary, decrease, paragraph: Paragraph, text: str) -> list[dict]:
+    groups = match.groupdict()
+    sentence = _sentence(paragraph.text, match.start(), match.end())
+    page = paragraph.page_at(match.start())
+    rows = []
+    facts = {name[2:] for name, value in groups.items() if value is not None and name[:2] in ("v_", "s_")}
+    for fact in sorted(facts, key=lambda f: match.start("v_" + f) if groups.get("v_" + f) else match.start("s_" + f)):
+        definition = vocabulary.facts[fact]
+        if groups.get(f"v_{fact}") is not None:
+            value = _number(groups[f"v_{fact}"])
+            direction = groups.get(f"d_{fact}")
+            if direction and direction.startswith(decrease):
+                value = -value
+        else:
+            value = 0.0
+        unit = groups.get(f"u_{fact}") or definition.unit
+        if definition.kind == "count":
+            value = float(int(value))
+        rows.append({"fact": fact, "value": value, "unit": unit, "sentence": sentence, "page": page})
+    for fact, value in rule.constant.items():
+        rows.append({"fact": fact, "value": float(value), "unit": vocabulary.facts[fact].unit, "sentence": sentence, "page": page})
+    return rows
+
+
+# --------------------------------------------------------------------------- document
+
+
+@dataclass(slots=True)
+class Narrative:
+    """What the narrative of one document gives: its paragraphs, sections and facts."""
+
+    paragraphs: list[Paragraph]
+    sections: list[dict]
+    facts: list[dict]
+
+
+def read_narrative(doc_id: str, pages: Iterable[PageContent | NarrativePage], table_pages: Iterable[int] = ()) -> Narrative:
+    """Sections and facts of one document from its pages' narrative lines (the ``lines`` of
+    pages made by :func:`narrative_page_lines`); ``table_pages`` are skipped."""
+    narrative = [p if isinstance(p, NarrativePage) else NarrativePage(p.number, p.width, p.height, list(p.lines)) for p in pages]
+    paragraphs = read_paragraphs(narrative, table_pages)
+    return Narrative(paragraphs, build_sections(doc_id, paragraphs), extract_facts(doc_id, paragraphs))

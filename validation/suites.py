@@ -1,0 +1,136 @@
+"""Expectation suites, one per curated dataset, generated from the schema and the check catalogue.
+
+``python -m validation.suites`` writes ``validation/suites/<dataset>.json`` (GX Core 1.x
+expectation configurations: ``type``, ``kwargs``, ``meta``, ``severity``); a test checks that
+the committed files are current. Each expectation's ``meta`` names its check id and severity
+(``error`` / ``warn``), which map the GX results onto rows of the ``validations`` dataset.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from curation.schema import DATASETS, Dataset
+
+from .checks import ROW_SET_CHECKS
+
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
+VALIDATED = ("documents", "tables", "line_items", "performance_targets")
+"""The datasets validated (``validations`` is the output, not an input)."""
+
+# contract type → the column's declared type once loaded into SQLite (the GX batch)
+SQL_TYPES = {"string": "TEXT", "int": "INTEGER", "float": "REAL", "bool": "BOOLEAN"}
+GX_SEVERITY = {"error": "critical", "warn": "warning"}
+
+
+def _expectation(type_: str, kwargs: dict, check: str, severity: str = "error", **meta) -> dict:
+    return {
+        "type": type_,
+        "kwargs": kwargs,
+        "meta": {"check": check, "severity": severity, **meta},
+        "severity": GX_SEVERITY[severity],
+    }
+
+
+def schema_expectations(dataset: Dataset) -> list[dict]:
+    """Column list, types, non-null, allowed values, patterns and key, from the schema."""
+    out = [
+        _expectation(
+            "expect_table_columns_to_match_ordered_list",
+            {"column_list": dataset.column_names},
+            "schema.columns",
+        )
+    ]
+    for column in dataset.columns:
+        out.append(
+            _expectation(
+                "expect_column_values_to_be_of_type",
+                {"column": column.name, "type_": SQL_TYPES[column.type]},
+                "schema.types",
+            )
+        )
+        if not column.nullable:
+            out.append(
+                _expectation("expect_column_values_to_not_be_null", {"column": column.name}, "schema.not_null")
+            )
+        if column.enum:
+            out.append(
+                _expectation(
+                    "expect_column_values_to_be_in_set",
+                    {"column": column.name, "value_set": list(column.enum)},
+                    "schema.values",
+                )
+            )
+        if column.pattern:
+            out.append(
+                _expectation(
+                    "expect_column_values_to_match_regex",
+                    {"column": column.name, "regex": column.pattern},
+                    "schema.pattern",
+                )
+            )
+    key = list(dataset.primary_key)
+    if len(key) == 1:
+        out.append(_expectation("expect_column_values_to_be_unique", {"column": key[0]}, "schema.unique_key"))
+    elif key:
+        out.append(
+            _expectation("expect_compound_columns_to_be_unique", {"column_list": key}, "schema.unique_key")
+        )
+    return out
+
+
+def row_set_expectations(dataset: str) -> list[dict]:
+    return [
+        _expectation(
+            "unexpected_rows_expectation",
+            {"unexpected_rows_query": check.sql.strip(), "description": check.description},
+            check.id,
+            check.severity,
+        )
+        for check in ROW_SET_CHECKS
+        if check.dataset == dataset
+    ]
+
+
+def build_suite(name: str) -> dict:
+    dataset = DATASETS[name]
+    return {
+        "name": name,
+        "meta": {
+            "generated_by": "python -m validation.suites (from curation/schema.py and validation/checks.py)",
+            "dataset": name,
+        },
+        "expectations": schema_expectations(dataset) + row_set_expectations(name),
+    }
+
+
+def render(suite: dict) -> str:
+    return json.dumps(suite, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_suites(folder: Path = SUITES_DIR) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in VALIDATED:
+        path = folder / f"{name}.json"
+        path.write_text(render(build_suite(name)), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+@lru_cache(maxsize=1)
+def load_suites(folder: Path = SUITES_DIR) -> dict[str, dict]:
+    """The committed suite files (what both the ingest and ``disclosures validate`` run)."""
+    return {name: json.loads((folder / f"{name}.json").read_text(encoding="utf-8")) for name in VALIDATED}
+
+
+def main() -> None:
+    for path in write_suites():
+        print(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
