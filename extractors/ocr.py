@@ -213,8 +213,11 @@ def default_engine() -> OcrEngine:
         return _ENGINE
 
 
+OCR_DEFAULT = "0"  # TEMPORARY while in development: set BUDGET_DISCLOSURES_OCR=1
+
+
 def ocr_enabled() -> bool:
-    return os.environ.get(DISABLE_ENV, "1").strip().lower() not in {"0", "off", "false", "no"}
+    return os.environ.get(DISABLE_ENV, OCR_DEFAULT).strip().lower() not in {"0", "off", "false", "no"}
 
 
 # --------------------------------------------------------------------------- page images

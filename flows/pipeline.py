@@ -22,7 +22,7 @@ from extractors.document import DocumentError, identify_file, iter_pages, open_p
 from extractors.grid import RuledGridExtractor
 from extractors.ocr import DocumentOcr
 from extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
-from mappings.engine import map_table
+from flows.candidates import choose_extraction
 from mappings.identify import PageTables, TableInstance, detect_template, identify_tables
 from mappings.loader import MAPPINGS_DIR, default_templates
 from mappings.metadata import read_metadata
@@ -166,8 +166,10 @@ def build_rows(
     table_rows: list[dict] = []
     if template is not None:
         ctx = make_context(doc_id, meta.fiscal_year, template)
-        for table in tables:
-            table_items, table_targets = map_table(table, ctx)
+        page_heights = {page.number: page.height for page in layers}
+        for index, table in enumerate(tables):
+            table_items, table_targets, table = choose_extraction(path, table, ctx, page_heights)
+            tables[index] = table
             table_items = [i.as_dict() for i in table_items]
             targets.extend(t.as_dict() for t in table_targets)
             items.extend(table_items)
