@@ -17,12 +17,13 @@ every dataset keeps only the rows of published documents, so ``doc_id`` is a val
 into ``documents`` everywhere.
 
 Reproducibility: the same curated input gives the same bytes, except the ``created`` field of
-``datapackage.json`` (the build time, or ``SOURCE_DATE_EPOCH`` when set). Rows are sorted by a
-fixed key (then every column), Parquet is written with fixed settings (:data:`PARQUET_OPTIONS`),
-and columns that record when the pipeline ran (``ingested_at``, any ``*_at``) are dropped. For
-that reason ``datapackage.json`` is not listed in ``SHA256SUMS``; it carries the SHA-256 of every
-file it describes itself. The byte identity holds for one pyarrow version (Parquet's
-``created_by`` names it).
+``datapackage.json`` (the build time, or ``SOURCE_DATE_EPOCH`` when set); that is why
+``datapackage.json`` is not listed in ``SHA256SUMS`` (it carries the SHA-256 of every file it
+describes itself). Rows are sorted by a fixed key (then every column), Parquet is written with
+fixed settings (:data:`PARQUET_OPTIONS`), columns that record when or where the pipeline ran
+(``ingested_at``, ``source_path``, any ``*_at``) are dropped, and empty text in a nullable text
+column is published as null (CSV cannot tell them apart). The byte identity holds for one
+pyarrow version (Parquet's ``created_by`` names it).
 """
 
 from __future__ import annotations
@@ -92,7 +93,12 @@ SORT_KEYS = {
     "sections": ("doc_id", "seq", "section_id"),
     "facts": ("doc_id", "page", "fact"),
 }
-VOLATILE_COLUMNS = frozenset({"ingested_at"})
+# Columns about the pipeline run rather than the data: when it ran, and where the file sat on
+# the ingesting machine. Dropped from releases (with any other ``*_at`` column).
+DROPPED_COLUMNS = {
+    "ingested_at": "UTC time of ingestion",
+    "source_path": "path on the ingesting machine",
+}
 DATASET_ORDER = (
     "documents",
     "tables",
@@ -110,9 +116,9 @@ class PublishError(Exception):
     """A release cannot be built (usage error: nothing was written)."""
 
 
-def is_volatile(column: str) -> bool:
-    """Columns that record when the pipeline ran: dropped from releases (not a property of the data)."""
-    return column in VOLATILE_COLUMNS or column.endswith("_at")
+def is_dropped(column: str) -> bool:
+    """Columns that record when or where the pipeline ran: not published (not a property of the data)."""
+    return column in DROPPED_COLUMNS or column.endswith("_at")
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -284,7 +290,7 @@ def _exclusion_reason(document: dict, findings: dict[str, dict]) -> str:
 
 
 def release_columns(name: str, present: dict[str, str]) -> tuple[Dataset, tuple[Column, ...]]:
-    """The dataset's definition and the columns a release publishes (schema order, volatile dropped).
+    """The dataset's definition and the columns a release publishes (schema order, run columns dropped).
 
     Columns of the files that the schema does not define yet are kept (typed from the Parquet),
     after the schema's; schema columns absent from every file are published empty.
@@ -292,10 +298,10 @@ def release_columns(name: str, present: dict[str, str]) -> tuple[Dataset, tuple[
     defined = q.contract_datasets().get(name)
     if defined is None:
         defined = Dataset(name, "", f"the curated dataset {name}", (), ())
-    columns = [c for c in defined.columns if not is_volatile(c.name)]
+    columns = [c for c in defined.columns if not is_dropped(c.name)]
     known = {c.name for c in defined.columns}
     for column, duck_type in present.items():
-        if column not in known and not is_volatile(column):
+        if column not in known and not is_dropped(column):
             columns.append(Column(column, _duck_to_type(duck_type), "", "", extra=True))
     return defined, tuple(columns)
 
@@ -645,10 +651,10 @@ def render_dictionary(release: Release) -> str:
     out += [
         f"Release `{release.version}`. Every dataset is `data/<dataset>.csv` (UTF-8, empty cell = null) and",
         "`data/<dataset>.parquet` (same rows, typed). Money is in yuan (`amount_yuan`); the figure and unit",
-        "as printed are kept in `amount_printed` and `unit_printed`. Columns that record when the pipeline",
-        "ran ("
-        + ", ".join(f"`{c}`" for c in sorted(VOLATILE_COLUMNS))
-        + ", any `*_at`) are not published.",
+        "as printed are kept in `amount_printed` and `unit_printed`. Columns that record when or where the",
+        "pipeline ran ("
+        + ", ".join(f"`{c}`" for c in DROPPED_COLUMNS)
+        + ", any `*_at`) are not published; empty text in a nullable text column is null.",
         "Only documents whose status is not `failed` are included (see `RELEASE.md`).",
         "",
     ]
@@ -842,8 +848,8 @@ def render_release_notes(release: Release, findings: dict[str, dict]) -> str:
         "The same curated input gives the same bytes except `created` in `datapackage.json` (the build time,",
         "or `SOURCE_DATE_EPOCH` when set). `SHA256SUMS` covers every other file (`sha256sum -c SHA256SUMS`);",
         "`datapackage.json` lists the SHA-256 of each file it describes. Dropped columns: "
-        + ", ".join(f"`{c}`" for c in sorted(VOLATILE_COLUMNS))
-        + " (the ingestion time).",
+        + ", ".join(f"`{c}` ({why})" for c, why in DROPPED_COLUMNS.items())
+        + ", any `*_at`.",
     ]
     return "\n".join(out) + "\n"
 
@@ -1330,7 +1336,7 @@ def _finish(release: Release, root: Path, findings: dict[str, dict], allow_faile
             "previous_documents": release.base_documents,
             "allow_failed": allow_failed,
             "excluded_documents": [d["doc_id"] for d in release.excluded],
-            "dropped_columns": sorted(VOLATILE_COLUMNS) + ["*_at"],
+            "dropped_columns": [*DROPPED_COLUMNS, "*_at"],
             "timestamp_field": "created",
             "parquet_writer": {"library": f"pyarrow {pa.__version__}", **PARQUET_OPTIONS},
         },

@@ -66,13 +66,24 @@ def _detach_console_handlers() -> None:
         logger.propagate = False
 
 
+def _status_text(row: dict) -> str:
+    """``ok``, ``warn (3)``, ``failed (2 errors, 1 warning)``: the validation findings counted."""
+    errors, warnings = row.get("n_errors") or 0, row.get("n_warnings") or 0
+    if row["status"] == "warn" and warnings:
+        return f"warn ({warnings})"
+    if row["status"] == "failed" and errors:
+        extra = f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
+        return f"failed ({errors} error{'s' if errors != 1 else ''}{extra})"
+    return row["status"]
+
+
 def _summary_table(rows: list[dict]) -> Table:
     table = Table(title="Ingest summary", show_lines=False)
     for header in ("file", "unit", "year", "template", "pages", "tables", "line items", "status", "reason", "seconds"):
         justify = "right" if header in {"year", "pages", "tables", "line items", "seconds"} else "left"
         table.add_column(header, justify=justify, overflow="fold")
     for row in rows:
-        status = row["status"] + (" (skipped)" if row.get("skipped") else "")
+        status = _status_text(row) + (" (skipped)" if row.get("skipped") else "")
         style = "red" if row["status"] == "failed" else ("yellow" if row["status"] == "warn" else None)
         table.add_row(
             row["file"], row.get("unit") or "", str(row.get("year") or ""), row.get("template") or "",
@@ -361,6 +372,44 @@ def publish(
         raise typer.Exit(2) from None
     console.print(summary_text(release), end="", markup=False, highlight=False)
     console.print(f"catalogue: {release.out / 'index.html'}", markup=False, highlight=False)
+
+
+@app.command()
+def validate(
+    curated: CuratedOption = Path("curated"),
+    docs: Annotated[bool, typer.Option("--docs/--no-docs", help="Build GX Data Docs (HTML).")] = True,
+) -> None:
+    """Re-run the validation suites (GX Core) on every stored document.
+
+    Rewrites the validations dataset and each document's status (ok / warn / failed: an
+    error finding fails a document, so publishing excludes it), prints the findings per
+    document and the path of the Data Docs. Exit code 1 when any document failed.
+    """
+    if not (curated / "documents").is_dir():
+        err_console.print(f"[red]error:[/red] no curated documents in {curated}")
+        raise typer.Exit(2)
+    from validation.rerun import validate_store
+
+    started = time.perf_counter()
+    results, run = validate_store(curated, build_docs=docs)
+    table = Table(title=f"Validation ({curated})")
+    for header in ("file", "doc_id", "status", "errors", "warnings", "reason"):
+        table.add_column(header, justify="right" if header in {"errors", "warnings"} else "left", overflow="fold")
+    for result in sorted(results, key=lambda r: r.source_name or ""):
+        style = "red" if result.status == "failed" else ("yellow" if result.status == "warn" else None)
+        table.add_row(
+            result.source_name or "", result.doc_id, result.status, str(result.n_errors),
+            str(result.n_warnings), result.reason or "", style=style,
+        )
+    console.print(table)
+    counts = {s: sum(1 for r in results if r.status == s) for s in ("ok", "warn", "failed")}
+    console.print(
+        f"{len(results)} documents: {counts['ok']} ok, {counts['warn']} warn, {counts['failed']} failed "
+        f"in {time.perf_counter() - started:.1f} s → {curated / 'validations'}/"
+    )
+    if run.data_docs:
+        console.print(f"data docs: {run.data_docs}", markup=False, highlight=False)
+    raise typer.Exit(1 if counts["failed"] else 0)
 
 
 def main() -> None:

@@ -71,12 +71,14 @@ def join_text(left: str, right: str) -> str:
 
 
 def _em(char: Char) -> float:
-    """A glyph's em: its font size, unless the reader reports a scaled size (PDFium on
-    some producers says 240 for a 12 pt glyph); the box height is then the better guess."""
+    """A glyph's em: its font size, unless the reader reports a scaled size (PDFium says 240
+    or 1 for a 12 pt glyph on some producers); the glyph box height is then the measure."""
     height = char.bottom - char.top
-    if char.size <= 0:
-        return max(height, 1.0)
-    return max(min(char.size, height * 1.05), 1.0)
+    if height <= 0:
+        return max(char.size, 1.0)
+    if 0.5 * height <= char.size <= 1.6 * height:
+        return char.size
+    return 0.9 * height
 
 
 def _inside(char: Char, box: tuple[float, float, float, float]) -> bool:
@@ -207,6 +209,14 @@ def _drop_captions(lines: list[TextLine], boxes: list[tuple[float, float, float,
     return [line for i, line in enumerate(lines) if i not in drop]
 
 
+def _is_frame(grid: RawGrid, page: PageContent) -> bool:
+    """A border drawn around the whole page (or one big box) is not a table."""
+    x0, top, x1, bottom = grid.bbox
+    if len(grid.rows) <= 1 and grid.n_cols <= 1:
+        return True
+    return (x1 - x0) > 0.92 * page.width and (bottom - top) > 0.92 * page.height
+
+
 def narrative_page_lines(page: PageContent, grids: Sequence[RawGrid] = (), ocr: bool = False) -> list[TextLine]:
     """The prose lines of one page, repaired, in reading order; ``[]`` for a table page or
     a page without a usable text layer (``ocr``: the characters are what OCR read)."""
@@ -224,7 +234,7 @@ def narrative_page_lines(page: PageContent, grids: Sequence[RawGrid] = (), ocr: 
     ]
     if not chars:
         return []
-    boxes = [g.bbox for g in grids]
+    boxes = [g.bbox for g in grids if not _is_frame(g, page)]
     prose = [c for c in chars if not any(_inside(c, b) for b in boxes)]
     if len(chars) - len(prose) >= TABLE_PAGE_SHARE * len(chars):
         return []
@@ -247,7 +257,7 @@ _ITEM = re.compile(
     r"|[一二三四五六七八九十]{1,3}是)"  # 一是
 )
 _PAGE_NUMBER = re.compile(
-    r"^(?:[-—–－‐]?\s*\d{1,4}\s*[-—–－‐]?"
+    r"^(?:[-—–－‐─━]?\s*\d{1,4}\s*[-—–－‐─━]?"
     r"|第\s*\d+\s*页(?:\s*[,，]?\s*共\s*\d+\s*页)?"
     r"|\d{1,4}\s*/\s*\d{1,4}"
     r"|[Pp]age\s*\d+(?:\s*of\s*\d+)?)$"
@@ -396,20 +406,25 @@ def _furniture(pages: list[NarrativePage]) -> set[tuple[int, int]]:
         texts_of[key][number] = clean_text(pages_by_number[number].lines[index].text)
     headers = {key for key, pages_seen in key_pages.items() if len(pages_seen) >= 3 and len(pages_seen) >= 0.3 * n_pages and _running(texts_of[key])}
     drop.update(where for where, key in edge_keys.items() if key in headers)
-    # a layout glitch prints a run of the previous page's lines again
-    previous: set[str] = set()
+    # a layout glitch prints the end of the previous page again at the top of the next
+    previous: list[str] = []
     for page in pages:
         texts = [clean_text(line.text) for line in page.lines]
-        run: list[int] = []
-        for index, text in enumerate(texts + [""]):
-            if text and len(text) >= 4 and text in previous and (page.number, index) not in drop:
-                run.append(index)
-                continue
-            if len(run) >= 2 or (len(run) == 1 and len(texts[run[0]]) >= 15):
-                drop.update((page.number, i) for i in run)
-            run = []
-        previous = {t for i, t in enumerate(texts) if (page.number, i) not in drop}
+        kept = [i for i in range(len(texts)) if (page.number, i) not in drop]
+        repeated = _repeated_tail(previous, [texts[i] for i in kept])
+        if repeated >= 2:
+            drop.update((page.number, i) for i in kept[:repeated])
+        previous = [texts[i] for i in range(len(texts)) if (page.number, i) not in drop]
     return drop
+
+
+def _repeated_tail(previous: list[str], current: list[str]) -> int:
+    """k when the page's first k lines are the previous page's last k lines."""
+    for start in range(len(previous)):
+        tail = previous[start:]
+        if current[: len(tail)] == tail:
+            return len(tail)
+    return 0
 
 
 def _running(texts: dict[int, str]) -> bool:
@@ -511,8 +526,10 @@ def _kind(line: Line, prev: Line | None, prev_kind: str | None) -> str:
         return "part"
     if _LEVEL1.match(text) and not wrapped and len(text) <= 80:
         return "level1"
+    geo = line.geometry
+    assert geo is not None
     if (
-        _centred(line)
+        (_centred(line) or line.em >= 1.3 * geo.em)
         and len(text) <= 30
         and not text.startswith(("（", "("))
         and "。" not in text
@@ -536,7 +553,7 @@ def _starts_paragraph(prev: Line, line: Line, kind: str, prev_para_kind: str) ->
     if prev_para_kind == "title":
         return not (kind == "title" and same_style and line.page == prev.page and line.top - prev.bottom < 2 * geo.em)
     if prev_para_kind in ("part", "level1"):
-        return not (same_style and _full(prev, line))  # a heading wrapped onto a second line
+        return not (same_style and _full(prev))  # a heading wrapped onto a second line
     if kind == "title":
         return True
     if not same_style:

@@ -223,11 +223,15 @@ def test_descriptor_keys_licence_sources_and_units(release):
     assert resources["line_items"]["x_parquet"]["path"] == "data/line_items.parquet"
 
 
-def test_ingestion_timestamps_are_dropped(release):
+def test_run_columns_are_dropped(release):
+    """When and where the pipeline ran is not published: ingestion time, the file's local path."""
     descriptor = package(release)
     names = {f["name"] for r in descriptor["resources"] for f in r["schema"]["fields"]}
-    assert "ingested_at" not in names
-    assert "ingested_at" not in pq.read_table(release / "data" / "documents.parquet").column_names
+    assert not names & {"ingested_at", "source_path"}
+    columns = pq.read_table(release / "data" / "documents.parquet").column_names
+    assert "ingested_at" not in columns and "source_path" not in columns
+    assert "source_name" in columns
+    assert "raw/samples/" not in (release / "data" / "documents.csv").read_text(encoding="utf-8")
 
 
 def test_csv_round_trips_to_the_parquet_values(release):

@@ -263,6 +263,70 @@ rel AS (
 )""",
 )
 
+_TOP_EXPENSES = "('人员经费和公用经费支出', '专项业务经费支出', '上缴上级支出', '事业单位经营支出', '对附属单位补助支出')"
+_BEYOND = "('用事业基金弥补收支差额', '上年实户资金余额', '上年结转', '上年结转结余', '结转下年', '未安排支出的实户资金')"
+_NOT_INCOME = "('合计', '本年收入', '总计', '部门预算', '财政拨款', '非财政拨款资金结余')"
+_NOT_CHILD = "('合计', '本年收入', '总计', '部门预算', '财政拨款')"
+
+# 收支总表 / 财政拨款收支总表 rows named, not coded: income items, 支出性质 groups, 总计
+SUMMARY_ITEMS = _relation(
+    f"""b AS (
+  SELECT doc_id, table_no, classification, name, SUM(v) AS v, MAX(f) AS f, MAX(unit) AS unit
+  FROM m WHERE kind IN ('budget_summary', 'fiscal_grant_summary') AND code IS NULL
+         AND measure IN ('amount', 'total')
+  GROUP BY doc_id, table_no, classification, name
+),
+k AS (
+  SELECT doc_id, table_no, classification, MAX(f) AS f, MAX(unit) AS unit,
+         SUM(CASE WHEN name IN ('合计', '本年收入') THEN v END) AS tot,
+         SUM(CASE WHEN name = '总计' THEN v END) AS grand,
+         SUM(CASE WHEN name IN {_BEYOND} THEN v ELSE 0 END) AS beyond,
+         COUNT(CASE WHEN name IN {_BEYOND} THEN 1 END) AS n_beyond,
+         SUM(CASE WHEN classification <> 'income_source' AND name IN ('部门预算', '财政拨款') THEN v END) AS head,
+         SUM(CASE WHEN name = '部门预算' THEN v END) AS dept,
+         SUM(CASE WHEN classification = 'income_source' AND name NOT IN {_NOT_INCOME}
+                   AND name NOT IN {_BEYOND} AND name NOT LIKE '其中%' THEN v ELSE 0 END) AS incomes,
+         COUNT(CASE WHEN classification = 'income_source' AND name NOT IN {_NOT_INCOME}
+                     AND name NOT IN {_BEYOND} AND name NOT LIKE '其中%' THEN 1 END) AS n_incomes,
+         SUM(CASE WHEN classification = 'income_source' AND name = '财政拨款' THEN v END) AS grant_total,
+         SUM(CASE WHEN classification = 'income_source'
+                   AND name IN ('一般公共预算拨款', '政府性基金拨款', '国有资本经营预算收入') THEN v ELSE 0 END) AS grant_parts,
+         SUM(CASE WHEN classification = 'expense_type' AND name IN {_TOP_EXPENSES} THEN v ELSE 0 END) AS tops,
+         COUNT(CASE WHEN classification = 'expense_type' AND name IN {_TOP_EXPENSES} THEN 1 END) AS n_tops,
+         SUM(CASE WHEN classification = 'expense_type'
+                   AND name IN ('人员经费和公用经费支出', '专项业务经费支出') THEN v ELSE 0 END) AS groups,
+         SUM(CASE WHEN classification = 'expense_type' AND name NOT IN {_TOP_EXPENSES}
+                   AND name NOT IN {_NOT_CHILD} AND name NOT IN {_BEYOND} THEN v ELSE 0 END) AS members,
+         COUNT(CASE WHEN classification = 'expense_type' AND name NOT IN {_TOP_EXPENSES}
+                     AND name NOT IN {_NOT_CHILD} AND name NOT IN {_BEYOND} THEN 1 END) AS n_members
+  FROM b GROUP BY doc_id, table_no, classification
+),
+rel AS (
+  SELECT doc_id, table_no, classification || ' 总计' AS subject, grand AS observed,
+         tot + beyond AS expected, n_beyond + 1 AS n, f, unit
+  FROM k WHERE grand IS NOT NULL AND tot IS NOT NULL
+  UNION ALL
+  SELECT doc_id, table_no, classification || ' 合计' AS subject, tot, incomes, n_incomes, f, unit
+  FROM k WHERE classification = 'income_source' AND tot IS NOT NULL AND n_incomes > 0
+  UNION ALL
+  SELECT doc_id, table_no, '财政拨款', grant_total, grant_parts, 3, f, unit
+  FROM k WHERE grant_total IS NOT NULL
+  UNION ALL
+  SELECT doc_id, table_no, classification || ' 部门预算', dept, tot, 1, f, unit
+  FROM k WHERE classification = 'income_source' AND dept IS NOT NULL AND tot IS NOT NULL
+  UNION ALL
+  SELECT doc_id, table_no, classification || ' 部门预算/财政拨款', head, tot, 1, f, unit
+  FROM k WHERE head IS NOT NULL AND tot IS NOT NULL
+  UNION ALL
+  SELECT doc_id, table_no, 'expense_type 合计', tot, tops, n_tops, f, unit
+  FROM k WHERE classification = 'expense_type' AND tot IS NOT NULL AND n_tops > 0
+  UNION ALL
+  SELECT doc_id, table_no, 'expense_type 人员经费和公用经费支出 + 专项业务经费支出', groups, members,
+         n_members, f, unit
+  FROM k WHERE classification = 'expense_type' AND n_members > 0
+)""",
+)
+
 # a scalar per (document, name): the 合计 row of a table kind, one measure
 _SCALARS = """s AS (
   SELECT doc_id, kind, classification, name, measure, MIN(table_no) AS table_no, SUM(v) AS v,
@@ -412,10 +476,11 @@ _KNOWN = """EXISTS (SELECT 1 FROM ref_codes r WHERE r.classification = {cls} AND
 
 CODE_KNOWN = (
     """
+WITH l AS (SELECT * FROM {batch})
 SELECT doc_id, table_no, subject, observed, expected, 'warn' AS severity, 1.0 AS weight FROM (
   SELECT DISTINCT l.doc_id, l.table_no, l.classification || ' ' || l.code || ' ' || l.name AS subject,
          l.code AS observed, l.classification || ' code valid in ' || COALESCE(l.fiscal_year, '?') AS expected
-  FROM {batch} l
+  FROM l
   WHERE l.code IS NOT NULL AND l.classification IN ('function', 'econ_dept', 'econ_gov')
     AND NOT """
     + _KNOWN.replace("{cls}", "l.classification").replace("{code}", "l.code")
@@ -423,7 +488,7 @@ SELECT doc_id, table_no, subject, observed, expected, 'warn' AS severity, 1.0 AS
   UNION
   SELECT DISTINCT l.doc_id, l.table_no, 'econ_gov ' || l.alt_code || ' ' || COALESCE(l.alt_name, ''),
          l.alt_code, 'econ_gov code valid in ' || COALESCE(l.fiscal_year, '?')
-  FROM {batch} l
+  FROM l
   WHERE l.alt_code IS NOT NULL AND NOT """
     + _KNOWN.replace("{cls}", "'econ_gov'").replace("{code}", "l.alt_code")
     + """
@@ -431,9 +496,10 @@ SELECT doc_id, table_no, subject, observed, expected, 'warn' AS severity, 1.0 AS
 )
 
 TABLES_PRESENT = """
+WITH d AS (SELECT * FROM {batch})
 SELECT d.doc_id, r.table_no, '表' || r.table_no || ' ' || r.kind AS subject, 'missing' AS observed,
        'present or declared empty' AS expected, 'error' AS severity, 1.0 AS weight
-FROM {batch} d JOIN ref_template_tables r ON r.template = d.template AND r.required = 1
+FROM d JOIN ref_template_tables r ON r.template = d.template AND r.required = 1
 WHERE NOT EXISTS (SELECT 1 FROM tables t WHERE t.doc_id = d.doc_id AND t.table_no = r.table_no)"""
 
 ROW_SET_CHECKS: tuple[Check, ...] = (
@@ -448,6 +514,7 @@ ROW_SET_CHECKS: tuple[Check, ...] = (
     Check("arith.three_public", ERROR, "line_items", "“三公”经费合计 = 因公出国(境)费 + 公务用车购置及运行维护费 + 公务接待费; 小计 = 购置费 + 运行维护费", THREE_PUBLIC),
     Check("arith.change", ERROR, "line_items", "三公 table: change = amount − prior_year", CHANGE),
     Check("arith.perf_funds", ERROR, "line_items", "绩效目标表: total = fiscal + other_funds; period_total = period_fiscal + period_other", PERF_FUNDS),
+    Check("arith.summary_items", ERROR, "line_items", "收支总表 / 财政拨款收支总表 named rows: income items sum to 合计, 财政拨款 to its parts, 支出性质 groups to 合计 and to their items, 合计 + 结转 to 总计", SUMMARY_ITEMS),
     Check("cross.block_totals", ERROR, "line_items", "收支总表 / 财政拨款收支总表: the expenditure blocks print the same 合计 and 总计; 收入总计 = 支出总计", BLOCK_TOTALS),
     Check("cross.summary_totals", ERROR, "line_items", "收入总表 合计 = 支出总表 合计 = 收支总表 本年支出合计", SUMMARY_TOTALS),
     Check("cross.gpb_totals", ERROR, "line_items", "一般公共预算支出表 合计 = 收入总表 一般公共预算拨款 = 财政拨款收支总表 一般公共预算拨款", GPB_TOTALS),

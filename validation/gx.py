@@ -95,9 +95,8 @@ def _instances(dataset: str, expectation: dict, result, doc_ids: list[str], defi
     kind = expectation["type"]
     if result.success:
         return []
-    info = result.exception_info or {}
-    if info.get("raised_exception"):
-        message = str(info.get("exception_message") or "")[:200]
+    message = _exception(result.exception_info or {})
+    if message is not None:
         return [
             Instance(d, expectation["meta"]["check"], "error", None, f"{dataset}: GX could not evaluate", message, None)
             for d in doc_ids
@@ -126,6 +125,7 @@ def run_gx(curated: Path, build_docs: bool = True) -> GxRun:
 
     started = time.perf_counter()
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     seconds = {"import": time.perf_counter() - started}
     work = curated / VALIDATION_DIR
@@ -135,6 +135,7 @@ def run_gx(curated: Path, build_docs: bool = True) -> GxRun:
     seconds["load"] = time.perf_counter() - mark
     mark = time.perf_counter()
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     docs_dir = work / "data_docs"
     if build_docs:
         context.add_data_docs_site(
@@ -177,6 +178,16 @@ def run_gx(curated: Path, build_docs: bool = True) -> GxRun:
         url = docs_dir / "index.html"
         seconds["data_docs"] = time.perf_counter() - mark
     return GxRun(instances, doc_ids, url, seconds)
+
+
+def _exception(info: dict) -> str | None:
+    """The message of an exception GX caught while evaluating (flat or per metric), if any."""
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "")[:200]
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            return str(value.get("exception_message") or "")[:200]
+    return None
 
 
 def _tables(database: Path) -> list[str]:
