@@ -136,6 +136,8 @@ def _created(created: str | None) -> str:
     if created:
         return created
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and not epoch.strip().isdigit():
+        raise PublishError(f"SOURCE_DATE_EPOCH must be seconds since 1970, not {epoch!r}")
     moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
     return moment.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -815,7 +817,7 @@ def render_release_notes(release: Release, findings: dict[str, dict]) -> str:
     )
     out += ["", "## Validation summary", ""]
     if release.validations_present:
-        checked = [f for f in findings.values()]
+        checked = list(findings.values())
         out += [
             f"{len(findings)} documents checked, {sum(f['checks'] for f in checked)} checks, "
             f"{sum(f['errors'] for f in checked)} failed errors, {sum(f['warnings'] for f in checked)} failed warnings "
@@ -1154,6 +1156,7 @@ def publish(
     compare with that release. Raises :class:`PublishError` for usage errors (nothing written).
     """
     curated, out = Path(curated), Path(out)
+    timestamp = _created(created)
     if version is not None and (not version.strip() or any(ch in version for ch in "\n\r")):
         raise PublishError(f"invalid version: {version!r}")
     try:
@@ -1171,7 +1174,7 @@ def publish(
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         release, findings = _build(con, curated, tmp, version, allow_failed, previous)
-        release.created = _created(created)
+        release.created = timestamp
         _finish(release, tmp, findings, allow_failed)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -1201,12 +1204,12 @@ def _build(
     findings = _validation_findings(con, validations_present)
     documents = _fetch_dicts(con, "SELECT * FROM documents ORDER BY doc_id")
     published = [d for d in documents if allow_failed or d.get("status") != "failed"]
+    published_ids = {d["doc_id"] for d in published}
     excluded = [
         dict(d, exclusion_reason=_exclusion_reason(d, findings))
         for d in documents
-        if d not in published
+        if d["doc_id"] not in published_ids
     ]
-    published_ids = {d["doc_id"] for d in published}
     con.execute("CREATE TEMP TABLE _published (doc_id VARCHAR)")
     if published_ids:
         con.executemany("INSERT INTO _published VALUES (?)", [[d] for d in sorted(published_ids)])

@@ -356,8 +356,10 @@ def publish(
         bool, typer.Option("--allow-failed", help="Also publish documents whose status is failed.")
     ] = False,
 ) -> None:
-    """Build the open-data release: a Frictionless Data Package with CSV and Parquet per dataset,
-    code lists, data dictionary, validation summary, SHA256SUMS, RELEASE.md and a catalogue page.
+    """Build the open-data release (Frictionless Data Package, CSV + Parquet, catalogue page).
+
+    OUT gets datapackage.json, data/<dataset>.csv and .parquet, the code lists, the data
+    dictionary, validation-summary.csv, SHA256SUMS, RELEASE.md and index.html.
 
     Only documents whose status is not failed are published unless --allow-failed. The same
     curated input gives the same bytes except datapackage.json's `created`.

@@ -35,12 +35,19 @@ PACKAGE_VERSION = "0.1.0"
 
 @lru_cache(maxsize=1)
 def pipeline_version() -> str:
-    """Code version plus a digest of the rule files: a rule change is a new version."""
+    """Package version plus a digest of the code and rule files that make the rows.
+
+    A changed rule (``mappings/*.yml``, code lists) or a changed extractor, mapping,
+    validation or pipeline module is a new version, so ``--reprocess-outdated`` redoes the
+    documents it may change.
+    """
     digest = hashlib.sha256()
-    for path in sorted(MAPPINGS_DIR.rglob("*")):
-        if path.suffix in {".yml", ".csv"}:
-            digest.update(path.relative_to(MAPPINGS_DIR).as_posix().encode())
-            digest.update(path.read_bytes())
+    root = MAPPINGS_DIR.parent
+    for package in ("extractors", "mappings", "validation", "curation", "flows"):
+        for path in sorted((root / package).rglob("*")):
+            if path.suffix in {".py", ".yml", ".csv", ".json"} and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(root).as_posix().encode())
+                digest.update(path.read_bytes())
     return f"{PACKAGE_VERSION}+{digest.hexdigest()[:8]}"
 
 
@@ -285,7 +292,7 @@ def failed_document_row(path: Path, doc_id: str, sha256: str, reason: str) -> di
     }
 
 
-RETRYABLE_REASONS = ("worker crashed",)
+RETRYABLE_REASONS = ("worker crashed", "internal error")  # not the document's fault
 
 
 def already_ingested(curated: Path, doc_id: str, sha256: str, reprocess_outdated: bool = True) -> bool:

@@ -141,6 +141,9 @@ def identify_tables(pages: list[PageTables], template: Template | None) -> tuple
             for index, (grid, heading) in enumerate(pieces):
                 above = (pending + whole.lines_above if index == 0 else []) + heading
                 pending = []
+                if grid is None:
+                    pending = above  # a heading with no rows under it: it heads the next grid
+                    continue
                 number, rule, title = _read_heading(above, template)
                 if number is None and rule is None:
                     if current is not None:
@@ -161,7 +164,8 @@ def identify_tables(pages: list[PageTables], template: Template | None) -> tuple
                 current.unit = next((u for u in (find_money_unit(line.text) for line in above) if u), None)
                 tables.append(current)
         last_bottom = max((g.bbox[3] for g in page.grids), default=0.0)
-        pending = [
+        # a heading left in the last grid's last rows, then the lines under the last grid
+        pending = (pending if page.grids else []) + [
             line for line in page.lines
             if line.top > last_bottom and not _PAGE_FOOTER.match(line.text.replace(" ", ""))
         ]
@@ -213,7 +217,7 @@ def _piece(grid: RawGrid, start: int, end: int) -> RawGrid:
     )
 
 
-def split_at_headings(grid: RawGrid, lines: list[TextLine], template: Template) -> list[tuple[RawGrid, list[TextLine]]]:
+def split_at_headings(grid: RawGrid, lines: list[TextLine], template: Template) -> list[tuple[RawGrid | None, list[TextLine]]]:
     """Cut a grid where a heading is printed inside the ruled area.
 
     Spreadsheets exported with gridlines rule the title rows too (title, 编制单位 / 单位：万元
@@ -221,7 +225,8 @@ def split_at_headings(grid: RawGrid, lines: list[TextLine], template: Template) 
     one ruled area. A run of rows holding only a table number or title, unit statements and
     blank rows (at least one title, or a unit statement at the very top) is a heading: its
     text lines head the rows below it, which start a new piece. Returns (piece, heading lines)
-    pairs, the first piece headed by nothing when the grid does not start with a heading.
+    pairs, the first piece headed by nothing when the grid does not start with a heading, and
+    a last piece ``None`` when the grid ends with a heading (carried to the next grid).
     """
     kinds = [_row_kind(grid, i, lines, template) for i in range(len(grid.rows))]
     blocks: list[tuple[int, int]] = []
@@ -234,7 +239,7 @@ def split_at_headings(grid: RawGrid, lines: list[TextLine], template: Template) 
         while end < len(kinds) and kinds[end] != "other":
             end += 1
         run = kinds[index:end]
-        if end < len(kinds) and ("title" in run or (index == 0 and "unit" in run)):
+        if "title" in run or (index == 0 and "unit" in run and end < len(kinds)):
             blocks.append((index, end))
         index = end
     if not blocks:
@@ -245,7 +250,8 @@ def split_at_headings(grid: RawGrid, lines: list[TextLine], template: Template) 
     for number, (start, end) in enumerate(blocks):
         stop = blocks[number + 1][0] if number + 1 < len(blocks) else len(grid.rows)
         heading = [line for i in range(start, end) for line in _lines_in_row(grid, i, lines)]
-        pieces.append((_piece(grid, end, stop), heading))
+        # a heading in the grid's last rows heads the next grid (its body on the next page)
+        pieces.append((_piece(grid, end, stop) if end < stop else None, heading))
     return pieces
 
 

@@ -228,3 +228,24 @@ class FactVocabulary(Rule):
     steady_words: list[str] = Field(default_factory=list)
     facts: dict[str, FactDefinition]
     rules: list[FactRule] = Field(min_length=1)
+    checks: list[FactCheck] = Field(default_factory=list)
+
+
+class FactCheck(Rule):
+    """A stated figure and the table figure it must equal (``facts.yml`` → ``checks:``).
+
+    The table figure is the first ``line_items`` row of one of ``kinds`` (and
+    ``classification``, ``measures``) whose name is one of ``names`` (in that order), else
+    contains one of ``contains`` and none of ``not_contains``; ``by_code`` matches an item
+    fact's code instead of a name.
+    """
+
+    fact: str
+    kinds: list[str] = Field(min_length=1)
+    classification: str | None = None
+    measures: list[str] = Field(default_factory=lambda: ["amount", "total"])
+    names: list[str] = Field(default_factory=list)
+    contains: list[str] = Field(default_factory=list)
+    not_contains: list[str] = Field(default_factory=list)
+    by_code: bool = False
+    note: str = Field(min_length=1)

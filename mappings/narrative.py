@@ -32,7 +32,7 @@ from functools import lru_cache
 
 from extractors.base import Char, PageContent, RawGrid, TextLine
 
-from .models import FactRule, FactVocabulary
+from .models import FactCheck, FactRule, FactVocabulary
 
 # --------------------------------------------------------------------------- characters
 
@@ -172,13 +172,15 @@ def _row_line(row: list[Char]) -> TextLine:
             parts.append(" ")
         parts.append(char.text)
     body = [c for c in row if not _PUNCT_ONLY.match(c.text)] or row
+    # the size of the Chinese text: digits and Latin often come in another font and size
+    cjk = [c for c in body if "\u3400" <= c.text <= "\u9fff"] or body
     return TextLine(
         "".join(parts).strip(),
         row[0].x0,
         max(c.x1 for c in row),
         min(c.top for c in body),
         max(c.bottom for c in body),
-        statistics.median(_em(c) for c in body),
+        statistics.median(_em(c) for c in cjk),
     )
 
 
@@ -207,6 +209,16 @@ def _drop_captions(lines: list[TextLine], boxes: list[tuple[float, float, float,
             drop.add(index)
             limit = line.top
     return [line for i, line in enumerate(lines) if i not in drop]
+
+
+_CJK_PAIR = re.compile(rf"[{_CJK}]( ?)(?=[{_CJK}])")
+
+
+def _spread_out(lines: list[TextLine]) -> bool:
+    """Most neighbouring Chinese characters stand apart: the page's text runs vertically
+    (a rotated table) or is letter-spaced, it is not prose."""
+    pairs = [m.group(1) for line in lines for m in _CJK_PAIR.finditer(line.text)]
+    return len(pairs) >= 20 and sum(1 for gap in pairs if gap) > 0.4 * len(pairs)
 
 
 def _is_frame(grid: RawGrid, page: PageContent) -> bool:
@@ -242,7 +254,81 @@ def narrative_page_lines(page: PageContent, grids: Sequence[RawGrid] = (), ocr: 
     if not prose:
         return []
     lines = [_row_line(row) for row in _rows(prose)]
+    if _spread_out(lines):
+        return []  # rotated or letter-spaced text: table headers, not prose
     lines = _drop_captions(lines, boxes, page.width) if boxes else lines
+    if ocr:
+        lines = [TextLine(_ocr_punctuation(line.text), line.x0, line.x1, line.top, line.bottom, line.size) for line in lines]
+    return sorted(lines, key=lambda line: (round(line.top, 1), line.x0))
+
+
+_OCR_PUNCT = {"(": "（", ")": "）", ":": "：", ";": "；", ",": "，", "?": "？", "!": "！"}
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" or "\u3000" <= ch <= "\u303f"
+
+
+def _ocr_punctuation(text: str) -> str:
+    """OCR cannot tell ``(`` from ``（``: next to Chinese text, punctuation is full width
+    (and a bracket closes in the width it opened in)."""
+    out = list(text)
+    opened: list[bool] = []
+    for i, ch in enumerate(text):
+        before = text[i - 1] if i else ""
+        after = text[i + 1] if i + 1 < len(text) else ""
+        near = _is_cjk(before) or _is_cjk(after)
+        if ch == "(":
+            opened.append(near)
+            if near:
+                out[i] = "（"
+        elif ch == ")":
+            wide = opened.pop() if opened else False
+            if wide or near:
+                out[i] = "）"
+        elif ch in _OCR_PUNCT and _is_cjk(before):
+            out[i] = _OCR_PUNCT[ch]
+    return "".join(out)
+
+
+def _is_frame(grid: RawGrid, page: PageContent) -> bool:
+    """A border drawn around the whole page (or one big box) is not a table."""
+    x0, top, x1, bottom = grid.bbox
+    if len(grid.rows) <= 1 and grid.n_cols <= 1:
+        return True
+    return (x1 - x0) > 0.92 * page.width and (bottom - top) > 0.92 * page.height
+
+
+def narrative_page_lines(page: PageContent, grids: Sequence[RawGrid] = (), ocr: bool = False) -> list[TextLine]:
+    """The prose lines of one page, repaired, in reading order; ``[]`` for a table page or
+    a page without a usable text layer (``ocr``: the characters are what OCR read)."""
+    if not page.chars or not (ocr or page.text_layer == "text"):
+        return []
+    chars = [
+        c
+        for c in page.chars
+        if c.upright
+        and c.text.strip()
+        and c.top >= -1
+        and c.bottom <= page.height + 1
+        and c.x0 >= -1
+        and c.x1 <= page.width + 1
+    ]
+    if not chars:
+        return []
+    boxes = [g.bbox for g in grids if not _is_frame(g, page)]
+    prose = [c for c in chars if not any(_inside(c, b) for b in boxes)]
+    if len(chars) - len(prose) >= TABLE_PAGE_SHARE * len(chars):
+        return []
+    prose = _drop_overprint(prose)
+    if not prose:
+        return []
+    lines = [_row_line(row) for row in _rows(prose)]
+    if _spread_out(lines):
+        return []  # rotated or letter-spaced text: table headers, not prose
+    lines = _drop_captions(lines, boxes, page.width) if boxes else lines
+    if ocr:
+        lines = [TextLine(_ocr_punctuation(line.text), line.x0, line.x1, line.top, line.bottom, line.size) for line in lines]
     return sorted(lines, key=lambda line: (round(line.top, 1), line.x0))
 
 
@@ -296,6 +382,7 @@ class Geometry:
     left: float
     right: float
     em: float
+    left_support: int = 0  # lines starting at the left margin
 
     @property
     def centre(self) -> float:
@@ -447,22 +534,23 @@ def _page_column(texts: dict[int, str]) -> bool:
     return False
 
 
-def _geometry(lines: list[Line]) -> Geometry:
-    """Left margin: the leftmost x0 many lines share; right margin: where full lines end."""
+def _geometry(lines: list[Line], min_support: int = 2) -> Geometry:
+    """Left margin: the leftmost x0 that many lines share; right margin: where full lines end."""
     lines = [line for line in lines if len(line.text) >= 8] or lines
     ems = [line.em for line in lines]
     em = statistics.median(ems) if ems else 10.0
     x0s = sorted(line.x0 for line in lines)
-    need = max(2, int(0.1 * len(lines)))
-    left = x0s[0] if x0s else 0.0
+    need = max(min_support, int(0.1 * len(lines)))
+    left, support = (x0s[0], 1) if x0s else (0.0, 0)
     for x in x0s:
-        if sum(1 for y in x0s if abs(y - x) <= 1.5) >= need:
-            left = x
+        count = sum(1 for y in x0s if abs(y - x) <= 1.5)
+        if count >= need:
+            left, support = x, count
             break
     widest = max((line.x1 for line in lines), default=left + 1)
     long_lines = [line.x1 for line in lines if line.x1 - line.x0 >= 0.6 * (widest - left)]
     right = statistics.median(long_lines) if long_lines else widest
-    return Geometry(left, right, em)
+    return Geometry(left, right, em, support)
 
 
 def _lines_of(pages: list[NarrativePage]) -> list[Line]:
@@ -478,9 +566,18 @@ def _lines_of(pages: list[NarrativePage]) -> list[Line]:
             item = Line(text, line.x0, line.x1, line.top, line.bottom, line.size, page.number)
             out.append(item)
             by_shape[(round(page.width), round(page.height))].append(item)
-    for shape_lines in by_shape.values():
-        geometry = _geometry(shape_lines)
-        for line in shape_lines:
+    # the text block of each page, when it has enough lines to tell, else of all its size
+    shape_geometry = {shape: _geometry(shape_lines) for shape, shape_lines in by_shape.items()}
+    for page in pages:
+        page_lines = [line for line in out if line.page == page.number]
+        geometry = shape_geometry.get((round(page.width), round(page.height)))
+        if geometry is None:
+            continue
+        if sum(1 for line in page_lines if len(line.text) >= 8) >= 6:
+            own = _geometry(page_lines, min_support=3)
+            left = own.left if own.left_support >= 3 else geometry.left
+            geometry = Geometry(left, own.right, geometry.em, own.left_support)
+        for line in page_lines:
             line.geometry = geometry
     return out
 
@@ -491,7 +588,7 @@ def _full(line: Line, after: Line | None = None) -> bool:
     not fit leaves more room)."""
     geo = line.geometry
     assert geo is not None
-    slack = 1.3 * geo.em
+    slack = 1.6 * geo.em
     if after is not None:
         token = re.match(r"[（(]?[0-9A-Za-z.,%\-]+[)）]?", after.text)
         if token:
@@ -543,7 +640,7 @@ def _kind(line: Line, prev: Line | None, prev_kind: str | None) -> str:
     return "body"
 
 
-def _starts_paragraph(prev: Line, line: Line, kind: str, prev_para_kind: str) -> bool:
+def _starts_paragraph(prev: Line, line: Line, kind: str, prev_para_kind: str, first_of_paragraph: Line) -> bool:
     """Whether ``line`` starts a new paragraph after ``prev`` (the last line so far)."""
     if kind in ("part", "level1"):
         return True
@@ -553,19 +650,38 @@ def _starts_paragraph(prev: Line, line: Line, kind: str, prev_para_kind: str) ->
     if prev_para_kind == "title":
         return not (kind == "title" and same_style and line.page == prev.page and line.top - prev.bottom < 2 * geo.em)
     if prev_para_kind in ("part", "level1"):
-        return not (same_style and _full(prev))  # a heading wrapped onto a second line
+        # a heading wrapped onto a second line (at the margin, or centred under a title)
+        after = None if line.text[:1].isascii() else line  # a heading does not wrap before a number
+        return not (same_style and _full(prev, after) and (not _indented(line) or kind == "title"))
     if kind == "title":
         return True
-    if not same_style:
+    if not same_style and not (_full(prev, line) and not _indented(line)):
         return True
     if line.page == prev.page and line.top - prev.bottom > 2.5 * geo.em:
         return True
     if not _full(prev, line):
-        return True
+        return not _broken_sentence(prev, line, kind, first_of_paragraph)
     ended = prev.text.rstrip(_CLOSING).endswith(_TERMINAL)
     if _indented(line):
         return True
+    if ended and prev.x1 < geo.right - 0.8 * geo.em:
+        return True  # a sentence ends with room left on its line: the paragraph ended
     return bool(kind == "item" and ended)
+
+
+def _broken_sentence(prev: Line, line: Line, kind: str, first_of_paragraph: Line) -> bool:
+    """A short line that stops mid-sentence (a manual line break in the source) and a next
+    line at the left margin: the sentence goes on.  A one-line sub-heading (``（一）…情况``)
+    does not."""
+    geo = prev.geometry
+    assert geo is not None
+    if prev.text.rstrip(_CLOSING).endswith((*_TERMINAL, "：", ":")) or kind == "item" or _indented(line):
+        return False
+    if prev is first_of_paragraph and (_ITEM.match(prev.text) or _indented(prev) and len(prev.text) < 30):
+        return False
+    if line.page != prev.page:
+        return False
+    return prev.x1 - prev.x0 >= 0.5 * (geo.right - geo.left)
 
 
 def _is_table_page(lines: list[TextLine]) -> bool:
@@ -601,7 +717,7 @@ def read_paragraphs(pages: list[NarrativePage], table_pages: Iterable[int] = ())
     prev: Line | None = None
     for line in lines:
         kind = _kind(line, prev, current_kind)
-        if prev is None or _starts_paragraph(prev, line, kind, current_kind):
+        if prev is None or _starts_paragraph(prev, line, kind, current_kind, current[0]):
             if current:
                 paragraphs.append(_paragraph(current, current_kind))
             current, current_kind = [line], ("body" if kind == "item" else kind)
@@ -947,3 +1063,93 @@ def read_narrative(doc_id: str, pages: Iterable[PageContent | NarrativePage], ta
     narrative = [p if isinstance(p, NarrativePage) else NarrativePage(p.number, p.width, p.height, list(p.lines)) for p in pages]
     paragraphs = read_paragraphs(narrative, table_pages)
     return Narrative(paragraphs, build_sections(doc_id, paragraphs), extract_facts(doc_id, paragraphs))
+
+
+# --------------------------------------------------------------------------- cross-checks
+
+
+def _decimals(value: float) -> int:
+    text = f"{value:.6f}".rstrip("0")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def _table_row(check: FactCheck, fact: dict, rows: list[dict]) -> dict | None:
+    candidates = [
+        r
+        for r in rows
+        if r.get("kind") in check.kinds
+        and (check.classification is None or r.get("classification") == check.classification)
+        and r.get("measure") in check.measures
+        and r.get("amount_yuan") is not None
+    ]
+    if check.by_code:
+        return next((r for r in candidates if fact.get("code") and r.get("code") == fact["code"]), None)
+    for name in check.names:
+        found = next((r for r in candidates if r.get("name") == name), None)
+        if found is not None:
+            return found
+    if check.contains:
+        for r in candidates:
+            name = r.get("name") or ""
+            if any(t in name for t in check.contains) and not any(t in name for t in check.not_contains):
+                return r
+    return None
+
+
+def cross_check_totals(facts: Iterable[dict], line_items: Iterable[dict], patterns: FactPatterns | None = None) -> list[dict]:
+    """Compare the totals the narrative states with the tables' figures.
+
+    ``facts`` and ``line_items`` are one document's rows (dicts with the datasets' columns).
+    Returns one finding per comparison that both sides allow::
+
+        {"check": "narrative.budget_total", "severity": "warn", "success": True,
+         "observed": "363.45 万元", "expected": "363.45 万元", "table_no": "1",
+         "detail": "…", "fact": "budget_total", "code": None,
+         "observed_yuan": 3634500.0, "expected_yuan": 3634500.0}
+
+    ``observed`` is the narrative's figure, ``expected`` the table's (in the narrative's
+    unit); they agree when they differ by less than half a unit of the narrative's last
+    printed digit.  The pairs compared are data (``checks:`` in ``mappings/facts.yml``).
+    """
+    patterns = patterns or default_fact_patterns()
+    rows = list(line_items)
+    rows = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()} for r in rows]  # NaN → None
+    by_fact: dict[str, list[dict]] = defaultdict(list)
+    for fact in facts:
+        fact = {k: (None if isinstance(v, float) and v != v else v) for k, v in fact.items()}
+        by_fact[fact["fact"]].append(fact)
+    findings: list[dict] = []
+    for check in patterns.vocabulary.checks:
+        for fact in by_fact.get(check.fact, []):
+            unit = fact.get("unit")
+            if unit not in _UNIT_FACTORS or fact.get("value") is None:
+                continue
+            row = _table_row(check, fact, rows)
+            if row is None:
+                continue
+            factor = _UNIT_FACTORS[unit]
+            observed = float(fact["value"]) * factor
+            expected = float(row["amount_yuan"])
+            tolerance = 0.5 * 10 ** (-_decimals(float(fact["value"]))) * factor + 0.005
+            success = abs(observed - expected) <= tolerance
+            label = f"{check.fact}" + (f" {fact['code']}" if fact.get("code") else "")
+            findings.append(
+                {
+                    "check": f"narrative.{check.fact}",
+                    "severity": "warn",
+                    "success": success,
+                    "observed": f"{fact['value']:g} {unit}",
+                    "expected": f"{expected / factor:.{max(_decimals(float(fact['value'])), 2)}f} {unit}",
+                    "table_no": row.get("table_no"),
+                    "detail": (
+                        f"{label}: the narrative states {fact['value']:g} {unit} (p.{fact.get('page')}), "
+                        f"表{row.get('table_no')} {row.get('name') or row.get('code')} {row.get('measure')} "
+                        f"is {expected / factor:g} {unit}" + ("" if success else f" (differs by {abs(observed - expected) / factor:g} {unit})")
+                    ),
+                    "fact": check.fact,
+                    "code": fact.get("code"),
+                    "observed_yuan": round(observed, 2),
+                    "expected_yuan": round(expected, 2),
+                }
+            )
+    return findings

@@ -93,7 +93,7 @@ CHILDREN_SUM = _relation(
     _GRID,
     """rel AS (
   SELECT p.doc_id, p.table_no, p.code || ' ' || p.measure AS subject, p.v AS observed,
-         SUM(k.v) AS expected, COUNT(*) AS n, p.f, p.unit
+         SUM(k.v) AS expected, SUM(k.v <> 0) AS n, p.f, p.unit
   FROM g p JOIN g k ON k.doc_id = p.doc_id AND k.table_no = p.table_no
                    AND k.classification = p.classification AND k.measure = p.measure
                    AND k.parent_code = p.code
@@ -110,7 +110,7 @@ TOTAL_SUM = _relation(
 ),
 rel AS (
   SELECT t.doc_id, t.table_no, '合计 ' || t.classification || ' ' || t.measure AS subject,
-         t.v AS observed, COALESCE(SUM(g.v), 0) AS expected, COUNT(g.code) AS n, t.f, t.unit
+         t.v AS observed, COALESCE(SUM(g.v), 0) AS expected, COALESCE(SUM(g.v <> 0), 0) AS n, t.f, t.unit
   FROM tot t LEFT JOIN g ON g.doc_id = t.doc_id AND g.table_no = t.table_no
                         AND g.classification = t.classification AND g.measure = t.measure
                         AND g.level = 1
@@ -144,7 +144,8 @@ ROW_TOTAL = _relation(
     """rel AS (
   SELECT r.doc_id, r.table_no, r.rkey || ' total' AS subject, r.total AS observed,
          CASE WHEN h.hb THEN r.basic + r.project ELSE r.pers + r.pub + r.project END AS expected,
-         CASE WHEN h.hb THEN 2 ELSE 3 END AS n, r.f, r.unit
+         CASE WHEN h.hb THEN (r.basic <> 0) + (r.project <> 0)
+              ELSE (r.pers <> 0) + (r.pub <> 0) + (r.project <> 0) END AS n, r.f, r.unit
   FROM r JOIN has h ON h.doc_id = r.doc_id AND h.table_no = r.table_no
   WHERE h.ht AND (h.hb OR h.hp)
 )""",
@@ -154,7 +155,7 @@ BASIC_PARTS = _relation(
     _ROWS,
     """rel AS (
   SELECT r.doc_id, r.table_no, r.rkey || ' basic' AS subject, r.basic AS observed,
-         r.pers + r.pub AS expected, 2 AS n, r.f, r.unit
+         r.pers + r.pub AS expected, (r.pers <> 0) + (r.pub <> 0) AS n, r.f, r.unit
   FROM r JOIN has h ON h.doc_id = r.doc_id AND h.table_no = r.table_no
   WHERE h.hb AND h.hp
 )""",
@@ -170,14 +171,15 @@ SOURCES_SUM = _relation(
 r AS (
   SELECT doc_id, table_no, COALESCE(code, name) AS rkey, MAX(f) AS f, MAX(unit) AS unit,
          SUM(CASE WHEN measure = 'total' THEN v END) AS total,
-         SUM(CASE WHEN measure NOT IN ('total', 'gpb_special', 'amount') THEN v ELSE 0 END) AS parts
+         SUM(CASE WHEN measure NOT IN ('total', 'gpb_special', 'amount') THEN v ELSE 0 END) AS parts,
+         SUM(CASE WHEN measure NOT IN ('total', 'gpb_special', 'amount') AND v <> 0 THEN 1 ELSE 0 END) AS nz
   FROM m WHERE kind IN ('income_summary', 'expenditure_summary', 'fiscal_grant_summary')
          AND measure <> 'amount'
   GROUP BY doc_id, table_no, classification, code, name
 ),
 rel AS (
   SELECT r.doc_id, r.table_no, r.rkey || ' total' AS subject, COALESCE(r.total, 0) AS observed,
-         r.parts AS expected, ms.n_measures AS n, r.f, r.unit
+         r.parts AS expected, r.nz AS n, r.f, r.unit
   FROM r JOIN ms ON ms.doc_id = r.doc_id AND ms.table_no = r.table_no
   WHERE r.total IS NOT NULL OR r.parts <> 0
 )""",
@@ -197,12 +199,13 @@ THREE_PUBLIC = _relation(
 rel AS (
   SELECT doc_id, table_no, '“三公”经费合计 ' || measure || ' ' || rl AS subject,
          COALESCE(tot, 0) AS observed,
-         COALESCE(abroad, 0) + COALESCE(car, 0) + COALESCE(reception, 0) AS expected, 3 AS n, f, unit
+         COALESCE(abroad, 0) + COALESCE(car, 0) + COALESCE(reception, 0) AS expected,
+         (COALESCE(abroad, 0) <> 0) + (COALESCE(car, 0) <> 0) + (COALESCE(reception, 0) <> 0) AS n, f, unit
   FROM t WHERE COALESCE(tot, abroad, car, reception) IS NOT NULL
   UNION ALL
   SELECT doc_id, table_no, '公务用车购置及运行维护费 ' || measure || ' ' || rl AS subject,
          COALESCE(car, 0) AS observed, COALESCE(car_buy, 0) + COALESCE(car_run, 0) AS expected,
-         2 AS n, f, unit
+         (COALESCE(car_buy, 0) <> 0) + (COALESCE(car_run, 0) <> 0) AS n, f, unit
   FROM t WHERE COALESCE(car, car_buy, car_run) IS NOT NULL
 )""",
 )
@@ -218,7 +221,7 @@ CHANGE = _relation(
 has AS (SELECT DISTINCT doc_id, table_no FROM m WHERE kind = 'three_public' AND measure = 'change'),
 rel AS (
   SELECT t.doc_id, t.table_no, t.name || ' change' AS subject, COALESCE(t.change, 0) AS observed,
-         t.amount - t.prior AS expected, 2 AS n, t.f, t.unit
+         t.amount - t.prior AS expected, (t.amount <> 0) + (t.prior <> 0) AS n, t.f, t.unit
   FROM t JOIN has USING (doc_id, table_no)
 )""",
 )
@@ -281,24 +284,34 @@ k AS (
          SUM(CASE WHEN name IN ('合计', '本年收入') THEN v END) AS tot,
          SUM(CASE WHEN name = '总计' THEN v END) AS grand,
          SUM(CASE WHEN name IN {_BEYOND} THEN v ELSE 0 END) AS beyond,
-         COUNT(CASE WHEN name IN {_BEYOND} THEN 1 END) AS n_beyond,
+         COUNT(CASE WHEN name IN {_BEYOND} AND v <> 0 THEN 1 END) AS n_beyond,
          SUM(CASE WHEN classification <> 'income_source' AND name IN ('部门预算', '财政拨款') THEN v END) AS head,
          SUM(CASE WHEN name = '部门预算' THEN v END) AS dept,
          SUM(CASE WHEN classification = 'income_source' AND name NOT IN {_NOT_INCOME}
                    AND name NOT IN {_BEYOND} AND name NOT LIKE '其中%' THEN v ELSE 0 END) AS incomes,
          COUNT(CASE WHEN classification = 'income_source' AND name NOT IN {_NOT_INCOME}
                      AND name NOT IN {_BEYOND} AND name NOT LIKE '其中%' THEN 1 END) AS n_incomes,
+         COUNT(CASE WHEN classification = 'income_source' AND name NOT IN {_NOT_INCOME}
+                     AND name NOT IN {_BEYOND} AND name NOT LIKE '其中%' AND v <> 0 THEN 1 END) AS nz_incomes,
          SUM(CASE WHEN classification = 'income_source' AND name = '财政拨款' THEN v END) AS grant_total,
+         SUM(CASE WHEN classification = 'income_source' AND name = '上年结转' THEN v END) AS carry,
+         SUM(CASE WHEN classification = 'income_source'
+                   AND name IN ('其中:财政拨款资金结转', '非财政拨款资金结余') THEN v END) AS carry_parts,
+         COUNT(CASE WHEN classification = 'income_source'
+                     AND name IN ('其中:财政拨款资金结转', '非财政拨款资金结余') AND v <> 0 THEN 1 END) AS nz_carry,
          SUM(CASE WHEN classification = 'income_source'
                    AND name IN ('一般公共预算拨款', '政府性基金拨款', '国有资本经营预算收入') THEN v ELSE 0 END) AS grant_parts,
          SUM(CASE WHEN classification = 'expense_type' AND name IN {_TOP_EXPENSES} THEN v ELSE 0 END) AS tops,
          COUNT(CASE WHEN classification = 'expense_type' AND name IN {_TOP_EXPENSES} THEN 1 END) AS n_tops,
+         COUNT(CASE WHEN classification = 'expense_type' AND name IN {_TOP_EXPENSES} AND v <> 0 THEN 1 END) AS nz_tops,
          SUM(CASE WHEN classification = 'expense_type'
                    AND name IN ('人员经费和公用经费支出', '专项业务经费支出') THEN v ELSE 0 END) AS groups,
          SUM(CASE WHEN classification = 'expense_type' AND name NOT IN {_TOP_EXPENSES}
                    AND name NOT IN {_NOT_CHILD} AND name NOT IN {_BEYOND} THEN v ELSE 0 END) AS members,
          COUNT(CASE WHEN classification = 'expense_type' AND name NOT IN {_TOP_EXPENSES}
-                     AND name NOT IN {_NOT_CHILD} AND name NOT IN {_BEYOND} THEN 1 END) AS n_members
+                     AND name NOT IN {_NOT_CHILD} AND name NOT IN {_BEYOND} THEN 1 END) AS n_members,
+         COUNT(CASE WHEN classification = 'expense_type' AND name NOT IN {_TOP_EXPENSES}
+                     AND name NOT IN {_NOT_CHILD} AND name NOT IN {_BEYOND} AND v <> 0 THEN 1 END) AS nz_members
   FROM b GROUP BY doc_id, table_no, classification
 ),
 rel AS (
@@ -306,11 +319,14 @@ rel AS (
          tot + beyond AS expected, n_beyond + 1 AS n, f, unit
   FROM k WHERE grand IS NOT NULL AND tot IS NOT NULL
   UNION ALL
-  SELECT doc_id, table_no, classification || ' 合计' AS subject, tot, incomes, n_incomes, f, unit
+  SELECT doc_id, table_no, classification || ' 合计' AS subject, tot, incomes, nz_incomes, f, unit
   FROM k WHERE classification = 'income_source' AND tot IS NOT NULL AND n_incomes > 0
   UNION ALL
   SELECT doc_id, table_no, '财政拨款', grant_total, grant_parts, 3, f, unit
   FROM k WHERE grant_total IS NOT NULL
+  UNION ALL
+  SELECT doc_id, table_no, '上年结转', COALESCE(carry, 0), carry_parts, nz_carry, f, unit
+  FROM k WHERE carry_parts IS NOT NULL
   UNION ALL
   SELECT doc_id, table_no, classification || ' 部门预算', dept, tot, 1, f, unit
   FROM k WHERE classification = 'income_source' AND dept IS NOT NULL AND tot IS NOT NULL
@@ -318,12 +334,53 @@ rel AS (
   SELECT doc_id, table_no, classification || ' 部门预算/财政拨款', head, tot, 1, f, unit
   FROM k WHERE head IS NOT NULL AND tot IS NOT NULL
   UNION ALL
-  SELECT doc_id, table_no, 'expense_type 合计', tot, tops, n_tops, f, unit
+  SELECT doc_id, table_no, 'expense_type 合计', tot, tops, nz_tops, f, unit
   FROM k WHERE classification = 'expense_type' AND tot IS NOT NULL AND n_tops > 0
   UNION ALL
   SELECT doc_id, table_no, 'expense_type 人员经费和公用经费支出 + 专项业务经费支出', groups, members,
-         n_members, f, unit
+         nz_members, f, unit
   FROM k WHERE classification = 'expense_type' AND n_members > 0
+)""",
+)
+
+# 专项业务经费支出表: 合计 = the department rows = the 专项 groups = the projects under them
+PROJECT_LIST = _relation(
+    """p AS (
+  SELECT doc_id, table_no, MAX(f) AS f, MAX(unit) AS unit,
+         SUM(CASE WHEN classification = 'project' AND name = '合计' THEN v END) AS tot,
+         MIN(CASE WHEN classification = 'unit' THEN LENGTH(code) END) AS dept_len
+  FROM m WHERE kind = 'project_expenditure' GROUP BY doc_id, table_no
+),
+parts AS (
+  SELECT p.doc_id, p.table_no, 'departments' AS part,
+         SUM(m.v) AS v, SUM(m.v <> 0) AS n
+  FROM p JOIN m ON m.doc_id = p.doc_id AND m.table_no = p.table_no
+  WHERE m.classification = 'unit' AND LENGTH(m.code) = p.dept_len
+  GROUP BY p.doc_id, p.table_no
+  UNION ALL
+  SELECT m.doc_id, m.table_no, '专项 groups', SUM(m.v), SUM(m.v <> 0) FROM m
+  WHERE m.kind = 'project_expenditure' AND m.classification = 'project' AND m.name LIKE '%专项'
+  GROUP BY m.doc_id, m.table_no
+  UNION ALL
+  SELECT m.doc_id, m.table_no, '项目 categories', SUM(m.v), SUM(m.v <> 0) FROM m
+  WHERE m.kind = 'project_expenditure' AND m.classification = 'project' AND m.name LIKE '%项目'
+  GROUP BY m.doc_id, m.table_no
+  UNION ALL
+  SELECT m.doc_id, m.table_no, 'projects', SUM(m.v), SUM(m.v <> 0) FROM m
+  JOIN p ON p.doc_id = m.doc_id AND p.table_no = m.table_no
+  WHERE m.kind = 'project_expenditure' AND m.name <> '合计'
+    AND m.name NOT LIKE '%专项' AND m.name NOT LIKE '%项目'
+    AND (m.classification = 'project' OR (m.classification = 'unit' AND NOT EXISTS (
+         SELECT 1 FROM m d WHERE d.doc_id = m.doc_id AND d.table_no = m.table_no
+           AND d.classification = 'unit' AND LENGTH(d.code) = p.dept_len
+           AND SUBSTR(m.code, 1, p.dept_len) = d.code)))
+  GROUP BY m.doc_id, m.table_no
+),
+rel AS (
+  SELECT p.doc_id, p.table_no, '合计 = ' || parts.part AS subject, p.tot AS observed,
+         parts.v AS expected, parts.n AS n, p.f, p.unit
+  FROM p JOIN parts ON parts.doc_id = p.doc_id AND parts.table_no = p.table_no
+  WHERE p.tot IS NOT NULL
 )""",
 )
 
@@ -353,6 +410,11 @@ SUMMARY_TOTALS = _compare(
             "支出总表合计 = 收支总表支出合计",
             "a.kind = 'expenditure_summary' AND a.name = '合计' AND a.measure = 'total'",
             "b.kind = 'budget_summary' AND b.classification = 'function' AND b.name = '合计' AND b.measure IN ('amount', 'total')",
+        ),
+        (
+            "专项业务经费支出表合计 = 收支总表专项业务经费支出",
+            "a.kind = 'project_expenditure' AND a.classification = 'project' AND a.name = '合计'",
+            "b.kind = 'budget_summary' AND b.classification = 'expense_type' AND b.name = '专项业务经费支出'",
         ),
         (
             "收入总表合计 = 支出总表合计",
@@ -470,6 +532,18 @@ WHERE code IS NOT NULL AND classification IN ('function', 'econ_dept', 'econ_gov
        OR COALESCE(parent_code, '') <> CASE WHEN LENGTH(code) > 3
                                             THEN SUBSTR(code, 1, LENGTH(code) - 2) ELSE '' END)"""
 
+# unit rows (单位编码) extend their department's code: 621 → 621002
+CODE_UNIT = """
+WITH u AS (SELECT * FROM {batch} WHERE classification = 'unit' AND code IS NOT NULL),
+dept AS (SELECT doc_id, table_no, MIN(LENGTH(code)) AS n FROM u GROUP BY doc_id, table_no)
+SELECT DISTINCT u.doc_id, u.table_no, 'unit ' || u.code || ' ' || u.name AS subject, u.code AS observed,
+       'a code under department ' || (SELECT MIN(x.code) FROM u x WHERE x.doc_id = u.doc_id
+                                      AND x.table_no = u.table_no AND LENGTH(x.code) = dept.n) AS expected,
+       'warn' AS severity, 1.0 AS weight
+FROM u JOIN dept ON dept.doc_id = u.doc_id AND dept.table_no = u.table_no
+WHERE NOT EXISTS (SELECT 1 FROM u d WHERE d.doc_id = u.doc_id AND d.table_no = u.table_no
+                  AND LENGTH(d.code) = dept.n AND SUBSTR(u.code, 1, dept.n) = d.code)"""
+
 _KNOWN = """EXISTS (SELECT 1 FROM ref_codes r WHERE r.classification = {cls} AND r.code = {code}
         AND (r.valid_from IS NULL OR l.fiscal_year IS NULL OR r.valid_from <= l.fiscal_year)
         AND (r.valid_to IS NULL OR l.fiscal_year IS NULL OR r.valid_to >= l.fiscal_year))"""
@@ -505,6 +579,7 @@ WHERE NOT EXISTS (SELECT 1 FROM tables t WHERE t.doc_id = d.doc_id AND t.table_n
 ROW_SET_CHECKS: tuple[Check, ...] = (
     Check("codes.length", ERROR, "line_items", "codes have a valid length for their classification (功能分类 3/5/7 digits, 经济分类 3/5)", CODE_LENGTH),
     Check("codes.hierarchy", ERROR, "line_items", "level and parent_code agree with the code (类/款/项 from its length, parent its prefix)", CODE_HIERARCHY),
+    Check("codes.unit", WARN, "line_items", "unit rows (单位编码) extend their department's code; another code is a misread row label", CODE_UNIT),
     Check("codes.known", WARN, "line_items", "codes exist in the reference code lists for the fiscal year (unknown codes are kept, not dropped)", CODE_KNOWN),
     Check("arith.children_sum", ERROR, "line_items", "children sum to their parent in every column: 项 to 款, 款 to 类", CHILDREN_SUM),
     Check("arith.total_sum", ERROR, "line_items", "类 sum to the 合计 row in every column (detail tables and 收支总表 blocks)", TOTAL_SUM),
@@ -514,6 +589,7 @@ ROW_SET_CHECKS: tuple[Check, ...] = (
     Check("arith.three_public", ERROR, "line_items", "“三公”经费合计 = 因公出国(境)费 + 公务用车购置及运行维护费 + 公务接待费; 小计 = 购置费 + 运行维护费", THREE_PUBLIC),
     Check("arith.change", ERROR, "line_items", "三公 table: change = amount − prior_year", CHANGE),
     Check("arith.perf_funds", ERROR, "line_items", "绩效目标表: total = fiscal + other_funds; period_total = period_fiscal + period_other", PERF_FUNDS),
+    Check("arith.project_list", ERROR, "line_items", "专项业务经费支出表: 合计 = the department rows = the 专项 groups = the projects", PROJECT_LIST),
     Check("arith.summary_items", ERROR, "line_items", "收支总表 / 财政拨款收支总表 named rows: income items sum to 合计, 财政拨款 to its parts, 支出性质 groups to 合计 and to their items, 合计 + 结转 to 总计", SUMMARY_ITEMS),
     Check("cross.block_totals", ERROR, "line_items", "收支总表 / 财政拨款收支总表: the expenditure blocks print the same 合计 and 总计; 收入总计 = 支出总计", BLOCK_TOTALS),
     Check("cross.summary_totals", ERROR, "line_items", "收入总表 合计 = 支出总表 合计 = 收支总表 本年支出合计", SUMMARY_TOTALS),
