@@ -140,7 +140,11 @@ def build_document(path: Path) -> dict[str, list[dict]]:
 def text_layer_documents(corpus: Path) -> list[Path]:
     manifest = corpus / "MANIFEST.tsv"
     with manifest.open(encoding="utf-8") as handle:
-        return [corpus / f"{r['id']}.pdf" for r in csv.DictReader(handle, delimiter="\t") if r["text_layer"] == "text"]
+        return [
+            corpus / f"{r['id']}.pdf"
+            for r in csv.DictReader(handle, delimiter="\t")
+            if r["text_layer"] == "text"
+        ]
 
 
 def has_error(rows: dict) -> tuple[bool, list[str]]:
@@ -165,11 +169,16 @@ def main(argv: list[str] | None = None) -> int:
         rows = build_document(path)
         error, checks = has_error(rows)
         if error:
-            print(f"skipped {path.name}: error findings before corruption: {checks}", file=sys.stderr)
+            print(
+                f"skipped {path.name}: error findings before corruption: {checks}", file=sys.stderr
+            )
             continue
         if rows["line_items"]:
             documents[path.name] = rows
-    print(f"{len(documents)} text-layer documents read in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    print(
+        f"{len(documents)} text-layer documents read in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
     names = sorted(documents)
     caught, by_kind, by_table, misses = 0, Counter(), Counter(), []
     totals_kind, totals_table = Counter(), Counter()
@@ -198,7 +207,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{item['code'] or ''} {item['name']} {item['measure']}: {item['amount_printed']} → {printed} ({kind})"
             )
     seconds = time.perf_counter() - started
-    print(f"detection rate: {caught}/{trials} = {caught / trials:.1%} of single-figure corruptions give an error finding")
+    print(
+        f"detection rate: {caught}/{trials} = {caught / trials:.1%} of single-figure corruptions give an error finding"
+    )
     print(f"({seconds / trials * 1000:.0f} ms per validation)")
     print("by corruption: " + ", ".join(f"{k} {by_kind[k]}/{totals_kind[k]}" for k in CORRUPTIONS))
     print("by table kind:")

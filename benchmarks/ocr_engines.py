@@ -40,7 +40,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from extractors import ocr  # noqa: E402
-from extractors.document import group_lines  # noqa: E402
+from extractors.base import PageContent  # noqa: E402
+from extractors.grid import RuledGridExtractor  # noqa: E402
 
 NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
@@ -101,7 +102,8 @@ def sample_pages(corpus: Path, per_doc: int) -> list[tuple[Path, int, list[str],
 
 
 def score_page(text_lines: list[str], figures: list[str], labels: list[str]) -> dict:
-    found = Counter(tok for line in text_lines for tok in NUMBER.findall(squash(line)))
+    """``text_lines``: the page's text as segments (table cells, lines); spaces separate."""
+    found = Counter(tok for line in text_lines for word in line.split() for tok in NUMBER.findall(word))
     want = Counter(squash(f) for f in figures)
     hits = sum(min(n, found[k]) for k, n in want.items())
     hay = "\n".join(squash(line) for line in text_lines)
@@ -117,9 +119,21 @@ def score_page(text_lines: list[str], figures: list[str], labels: list[str]) -> 
 # --------------------------------------------------------------------------- candidates
 
 
+def page_segments(result: ocr.OcrResult) -> list[str]:
+    """Cell texts of the page's grids plus the text lines outside them."""
+    page = ocr.page_from_ocr(PageContent(1, result.width, result.height, [], [], [], "scanned", 1), result)
+    grids = RuledGridExtractor("ocr-grid").extract("", page)
+    segments = [cell.text for grid in grids for row in grid.rows for cell in row if cell.text]
+    boxes = [grid.bbox for grid in grids]
+    for line in page.lines:
+        yc = (line.top + line.bottom) / 2
+        if not any(x0 <= line.x0 <= x1 and top <= yc <= bottom for x0, top, x1, bottom in boxes):
+            segments.append(line.text)
+    return segments
+
+
 def run_ppocr(engine: ocr.OcrEngine, gray: np.ndarray, dpi: float) -> list[str]:
-    result = ocr.ocr_image(gray, dpi, engine)
-    return [line.text for line in group_lines(result.chars)]
+    return page_segments(ocr.ocr_image(gray, dpi, engine))
 
 
 def run_tesseract(clean: np.ndarray, psm: int) -> list[str]:

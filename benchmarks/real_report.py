@@ -63,10 +63,6 @@ def _read(curated: Path, name: str) -> pd.DataFrame:
     return pd.read_parquet(folder)
 
 
-def _tolerance(*values: float) -> float:
-    return TOLERANCE_YUAN * max(1, len(values)) if all(abs(v) < 1e9 for v in values) else 100.0
-
-
 def _close(a: float, b: float, n_terms: int, unit: str) -> bool:
     # 万元 tables round each term to 0.01 万元 = 100 元
     step = 100.0 if unit == "万元" else 1.0
@@ -91,8 +87,9 @@ def check_coded(items: pd.DataFrame, table_no: str) -> tuple[int, list[Failure]]
             total = sum(values[k] for k in kids)
             if not _close(values[parent], total, len(kids), unit):
                 failures.append(Failure("coded", table_no, f"{measure} {parent}={values[parent]:.2f} children {len(kids)} sum={total:.2f}"))
-        totals = group[(group["code"].isna()) & (group["name"] == "合计")]
         top = coded[coded["level"] == 1]
+        classes = set(top["classification"])
+        totals = group[(group["code"].isna()) & (group["name"] == "合计") & (group["classification"].isin(classes))]
         if len(totals) and len(top):
             n += 1
             grand = totals["amount_yuan"].iloc[0]
@@ -113,7 +110,7 @@ def check_rows(items: pd.DataFrame, table_no: str) -> tuple[int, list[Failure]]:
             continue
         parts: list[str] = []
         if "basic" in m and "project" in m:
-            parts = ["basic", "project"]
+            parts = ["basic", "project"] + [k for k in ("reserve", "carry_forward", "upper_remit", "operating_expense", "subsidiary_grant") if k in m]
         elif "basic_personnel" in m and "basic_public" in m and "project" not in m and "basic" not in m:
             parts = ["basic_personnel", "basic_public"]
         else:
@@ -137,8 +134,10 @@ def check_rows(items: pd.DataFrame, table_no: str) -> tuple[int, list[Failure]]:
 
 
 def check_summary(items: pd.DataFrame, table_no: str) -> tuple[int, list[Failure]]:
-    """收支总表: 收入总计 = 支出总计 for the measures printed on both sides."""
+    """收支总表: 收入总计 = 支出总计 (or 收入合计 = 支出合计) for the measures printed on both sides."""
     totals = items[items["name"] == "总计"]
+    if totals.empty or set(totals["classification"]) == {"income_source"}:
+        totals = items[items["name"] == "合计"]
     if totals.empty:
         return 0, []
     unit = items["unit_printed"].iloc[0]
@@ -152,13 +151,14 @@ def check_summary(items: pd.DataFrame, table_no: str) -> tuple[int, list[Failure
         return 0, []
     if _close(a, b.iloc[0], 1, unit):
         return 1, []
-    return 1, [Failure("totals", table_no, f"收入总计={a:.2f} 支出总计={b.iloc[0]:.2f}")]
+    return 1, [Failure("totals", table_no, f"收入={a:.2f} 支出={b.iloc[0]:.2f}")]
 
 
 def check_three_public(items: pd.DataFrame, table_no: str) -> tuple[int, list[Failure]]:
     n, failures = 0, []
     unit = items["unit_printed"].iloc[0] if len(items) else "万元"
-    for (measure, page, label), group in items.groupby(["measure", "page", items.get("row_label", pd.Series("", index=items.index)).fillna("")]):
+    row_label = items["row_label"].fillna("") if "row_label" in items else pd.Series("", index=items.index)
+    for (measure, _page, _label), group in items.groupby(["measure", "page", row_label]):
         m = dict(zip(group["name"], group["amount_yuan"]))
         if "“三公”经费合计" in m:
             parts = [k for k in ("因公出国(境)费", "公务接待费", CAR) if k in m]
@@ -223,15 +223,16 @@ def catalogue_count(pdf: Path, template_id: str | None) -> tuple[int | None, str
     if catalogue:
         return len(catalogue), "catalogue"
     listed = set()
-    for page in pages[:6]:
-        if "目录" not in page_text(page):
-            continue
+    toc_pages = [i for i, page in enumerate(pages[:8]) if "目录" in page_text(page)]
+    for page in [pages[j] for i in toc_pages for j in (i, i + 1) if j < len(pages)]:
         lines = [line.text for line in page.lines]
         lines += [cell.text for grid in page.grids for row in grid.rows for cell in row]
-        for text in lines:
+        for index, text in enumerate(lines):
             match = _TOC_ENTRY.match(text.replace("\n", ""))
             if match:
                 rule = match_title(match.group(1), template)
+                if rule is None and index + 1 < len(lines):  # an entry wrapped onto the next line
+                    rule = match_title(match.group(1) + lines[index + 1], template)
                 if rule is not None:
                     listed.add(rule.table_no)
     return (len(listed), "目录") if listed else (None, "-")
@@ -278,7 +279,9 @@ def print_reports(reports: list[DocReport], max_failures: int = 5) -> None:
         listed = f"{r.listed} ({r.listed_from})" if r.listed is not None else "-"
         print(f"{r.source}  template={r.template}  tables found={n_found} listed={listed}  line_items={n_items}"
               f"  checks={r.checks} failed={len(r.failures)}")
-        if r.missing:
+        if r.missing and n_found == 0:
+            print("    no tables in this file (a narrative-only half, or tables not recognised)")
+        elif r.missing:
             print(f"    missing required: {', '.join(r.missing)}")
         if n_found:
             for t in r.tables.sort_values(["page_first", "table_no"]).itertuples():

@@ -54,7 +54,9 @@ def _rows_by_doc(frame: pd.DataFrame) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = defaultdict(list)
     if not frame.empty:
         for row in frame.to_dict("records"):
-            out[row["doc_id"]].append({k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()})
+            out[row["doc_id"]].append(
+                {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+            )
     return out
 
 
@@ -82,18 +84,37 @@ def score_facts(docs: list[TruthDoc], facts: dict[str, list[dict]]) -> dict[str,
         used: set[int] = set()
         for t in truth:
             match = next(
-                (i for i, p in enumerate(preds) if i not in used and p["fact"] == t["fact"] and _same_value(p["value"], t["value"]) and p.get("unit") == t.get("unit")),
+                (
+                    i
+                    for i, p in enumerate(preds)
+                    if i not in used
+                    and p["fact"] == t["fact"]
+                    and _same_value(p["value"], t["value"])
+                    and p.get("unit") == t.get("unit")
+                ),
                 None,
             )
             for counter in (total, per_fact[t["fact"]], per_layer[doc.text_layer]):
                 counter["truth"] += 1
                 counter["tp"] += match is not None
             if match is None:
-                misses.append({"doc": doc.corpus_id, "fact": t["fact"], "truth": t["value"], "unit": t.get("unit"), "got": [(p["value"], p.get("unit")) for p in preds if p["fact"] == t["fact"]]})
+                misses.append(
+                    {
+                        "doc": doc.corpus_id,
+                        "fact": t["fact"],
+                        "truth": t["value"],
+                        "unit": t.get("unit"),
+                        "got": [
+                            (p["value"], p.get("unit")) for p in preds if p["fact"] == t["fact"]
+                        ],
+                    }
+                )
                 continue
             used.add(match)
             exact = _norm(preds[match]["sentence"]) == _norm(t["sentence"])
-            inside = _norm(t["sentence"]) in _norm(preds[match]["sentence"]) or _norm(preds[match]["sentence"]) in _norm(t["sentence"])
+            inside = _norm(t["sentence"]) in _norm(preds[match]["sentence"]) or _norm(
+                preds[match]["sentence"]
+            ) in _norm(t["sentence"])
             for counter in (total, per_fact[t["fact"]], per_layer[doc.text_layer]):
                 counter["sentence_exact"] += exact
                 counter["sentence_overlap"] += inside
@@ -101,7 +122,15 @@ def score_facts(docs: list[TruthDoc], facts: dict[str, list[dict]]) -> dict[str,
             for counter in (total, per_fact[p["fact"]], per_layer[doc.text_layer]):
                 counter["pred"] += 1
             if i not in used:
-                wrong.append({"doc": doc.corpus_id, "fact": p["fact"], "value": p["value"], "unit": p.get("unit"), "sentence": p["sentence"][:80]})
+                wrong.append(
+                    {
+                        "doc": doc.corpus_id,
+                        "fact": p["fact"],
+                        "value": p["value"],
+                        "unit": p.get("unit"),
+                        "sentence": p["sentence"][:80],
+                    }
+                )
 
     def summary(c: Counter) -> dict[str, Any]:
         out = prf(c["tp"], c["pred"], c["truth"])
@@ -136,9 +165,17 @@ def score_sections(docs: list[TruthDoc], sections: dict[str, list[dict]]) -> dic
         for key, t in truth.items():
             p = numbered.get(key)
             if p is None:
-                misses.append({"doc": doc.corpus_id, "section": "/".join(filter(None, key)), "heading": t["heading"]})
+                misses.append(
+                    {
+                        "doc": doc.corpus_id,
+                        "section": "/".join(filter(None, key)),
+                        "heading": t["heading"],
+                    }
+                )
                 continue
-            ratio = difflib.SequenceMatcher(None, _norm(p["text"]), _norm(t["text"]), autojunk=False).ratio()
+            ratio = difflib.SequenceMatcher(
+                None, _norm(p["text"]), _norm(t["text"]), autojunk=False
+            ).ratio()
             similarity.append(ratio)
             for c in counters:
                 c["tp"] += 1
@@ -146,7 +183,13 @@ def score_sections(docs: list[TruthDoc], sections: dict[str, list[dict]]) -> dic
                 c["text_exact"] += _norm(p["text"]) == _norm(t["text"])
                 c["similarity"] += ratio
             if _norm(p["text"]) != _norm(t["text"]):
-                misses.append({"doc": doc.corpus_id, "section": "/".join(filter(None, key)), "similarity": round(ratio, 4)})
+                misses.append(
+                    {
+                        "doc": doc.corpus_id,
+                        "section": "/".join(filter(None, key)),
+                        "similarity": round(ratio, 4),
+                    }
+                )
 
     def summary(c: Counter) -> dict[str, Any]:
         out = prf(c["tp"], c["pred"], c["truth"])
@@ -179,13 +222,17 @@ def score(curated: Path | str, corpus: Path | str, text_layer: str = "all") -> d
 def _print(report: dict[str, Any], show_misses: bool) -> None:
     facts, sections = report["facts"], report["sections"]
     o = facts["overall"]
-    print(f"documents: {report['documents']} (with narrative rows: {report['documents_with_narrative']})")
+    print(
+        f"documents: {report['documents']} (with narrative rows: {report['documents_with_narrative']})"
+    )
     print(
         f"facts     recall {o['recall']:.4f}  precision {o['precision']:.4f}  ({o['tp']}/{o['n_truth']} found, "
         f"{o['n_pred']} predicted)  sentence exact {o['sentence_exact']}  overlapping {o['sentence_overlap']}"
     )
     for layer, s in facts["per_text_layer"].items():
-        print(f"  {layer:8s} recall {s['recall']:.4f}  precision {s['precision']:.4f}  ({s['tp']}/{s['n_truth']})")
+        print(
+            f"  {layer:8s} recall {s['recall']:.4f}  precision {s['precision']:.4f}  ({s['tp']}/{s['n_truth']})"
+        )
     for fact, s in facts["per_fact"].items():
         print(f"  {fact:22s} recall {s['recall']:.4f}  precision {s['precision']:.4f}")
     print(f"  unscored fact ids: {facts['unscored_fact_ids']}")
@@ -196,9 +243,15 @@ def _print(report: dict[str, Any], show_misses: bool) -> None:
         f"mean similarity {o['similarity']}  min {sections['min_similarity']}"
     )
     for layer, s in sections["per_text_layer"].items():
-        print(f"  {layer:8s} recall {s['recall']:.4f}  text exact {s['text_exact']}  similarity {s['similarity']}")
+        print(
+            f"  {layer:8s} recall {s['recall']:.4f}  text exact {s['text_exact']}  similarity {s['similarity']}"
+        )
     if show_misses:
-        for name, rows in (("fact miss", facts["misses"]), ("fact wrong", facts["wrong"]), ("section", sections["misses"])):
+        for name, rows in (
+            ("fact miss", facts["misses"]),
+            ("fact wrong", facts["wrong"]),
+            ("section", sections["misses"]),
+        ):
             for row in rows:
                 print(f"{name}: {json.dumps(row, ensure_ascii=False)}")
 

@@ -63,7 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     for validate in (False, True, True, False):
         seconds = ingest_pass(files, args.out / ("with" if validate else "without"), validate)
         times[validate].append(seconds)
-        print(f"ingest {'with' if validate else 'without'} validation: {seconds:.1f} s", file=sys.stderr)
+        print(
+            f"ingest {'with' if validate else 'without'} validation: {seconds:.1f} s",
+            file=sys.stderr,
+        )
     without, with_ = statistics.mean(times[False]), statistics.mean(times[True])
     print(f"{len(files)} documents, pool of 2 workers (mean of 2 passes each)")
     print(f"ingest without validation: {without:.1f} s  {[round(t, 1) for t in times[False]]}")
@@ -78,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         from validation.gx import run_gx
 
         run = run_gx(args.out / "with", build_docs=True)
-        print("GX Core over the whole store: " + ", ".join(f"{k} {v:.1f} s" for k, v in run.seconds.items()))
+        print(
+            "GX Core over the whole store: "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in run.seconds.items())
+        )
     return 0
 
 

@@ -79,6 +79,7 @@ DOCUMENTS = Dataset(
         Column("n_tables", "int", "表格数", "tables found", extra=True),
         Column("n_line_items", "int", "明细行数", "line items extracted", extra=True),
         Column("ingested_at", "string", "处理时间", "UTC time of ingestion (ISO 8601)", extra=True),
+        Column("published", "string", "发布日期", "date the cover prints: 2024-02 or 2018-02-24", extra=True),
     ),
 )
 

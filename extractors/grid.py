@@ -148,20 +148,27 @@ def _covers_any(rules: list[Rule], positions: list[float], start: float, end: fl
     return any(_covers(rules, pos, start, end) for pos in positions)
 
 
-def _glyph_size(char: Char) -> float:
-    """The glyph's size on the page: its font size, unless that exceeds the glyph box (a font
-    size read without the text matrix's scale, e.g. 239 for an 8 pt glyph)."""
-    height = char.bottom - char.top
-    return min(char.size, height * 1.5) if height > 0 and char.size > 0 else (char.size or height)
+def _sizes_from_boxes(chars: list[Char]) -> float | None:
+    """A size to use instead of the chars' font sizes when those are implausible: a font size
+    read without the text matrix's scale (239 for 9 pt glyphs) is many times the glyph boxes."""
+    sizes = sorted(c.size for c in chars)
+    heights = sorted(c.bottom - c.top for c in chars)
+    size, height = sizes[len(sizes) // 2], heights[len(heights) // 2]
+    return height * 1.2 if height > 0 and size > 4 * height else None
 
 
 def cell_text(chars: list[Char]) -> str:
     """Text of the characters of one cell: lines top to bottom, glyph gaps as spaces."""
     if not chars:
         return ""
+    fixed = _sizes_from_boxes(chars)
+
+    def size_of(char: Char) -> float:
+        return fixed if fixed is not None else char.size
+
     rows: list[list[Char]] = []
     for char in sorted(chars, key=lambda c: c.yc):
-        if rows and abs(rows[-1][-1].yc - char.yc) <= max(_glyph_size(char), 4.0) * 0.5:
+        if rows and abs(rows[-1][-1].yc - char.yc) <= max(size_of(char), 4.0) * 0.5:
             rows[-1].append(char)
         else:
             rows.append([char])
@@ -170,7 +177,7 @@ def cell_text(chars: list[Char]) -> str:
         row.sort(key=lambda c: c.x0)
         parts = [row[0].text]
         for prev, char in zip(row, row[1:]):
-            if char.x0 - prev.x1 > max(_glyph_size(prev), 4.0) * 0.3:
+            if char.x0 - prev.x1 > max(size_of(prev), 4.0) * 0.3:
                 parts.append(" ")
             parts.append(char.text)
         lines.append("".join(parts))
@@ -248,6 +255,20 @@ def build_grid(page: PageContent, bbox: tuple[float, float, float, float], metho
     )
 
 
+def _on_page(
+    regions: list[tuple[float, float, float, float]], page: PageContent
+) -> list[tuple[float, float, float, float]]:
+    """Regions clipped to the page: what is drawn outside the page box is not shown."""
+    if page.width <= 0 or page.height <= 0:
+        return regions
+    out = []
+    for x0, top, x1, bottom in regions:
+        top, bottom = max(top, 0.0), min(bottom, page.height)
+        if bottom - top > 8 and x1 > 0 and x0 < page.width:
+            out.append((x0, top, x1, bottom))
+    return out
+
+
 class RuledGridExtractor:
     """Tables from ruled lines (full grids, or horizontal rules under a ruled header)."""
 
@@ -255,7 +276,7 @@ class RuledGridExtractor:
         self.name = name
 
     def extract(self, pdf_path: str, page: PageContent) -> list[RawGrid]:
-        grids = [build_grid(page, bbox, self.name) for bbox in find_table_regions(page.rules)]
+        grids = [build_grid(page, bbox, self.name) for bbox in _on_page(find_table_regions(page.rules), page)]
         previous_bottom = 0.0
         for grid in grids:
             grid.lines_above = [

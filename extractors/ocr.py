@@ -40,7 +40,7 @@ from .document import group_lines
 log = logging.getLogger(__name__)
 
 # Bump when anything that changes OCR output changes: it is part of every cache key.
-OCR_VERSION = "ocr-1"
+OCR_VERSION = "ocr-2"
 CACHE_ENV = "BUDGET_DISCLOSURES_OCR_CACHE"
 THREADS_ENV = "BUDGET_DISCLOSURES_OCR_THREADS"
 DISABLE_ENV = "BUDGET_DISCLOSURES_OCR"  # "0"/"off" turns OCR off
@@ -49,8 +49,9 @@ DISABLE_ENV = "BUDGET_DISCLOSURES_OCR"  # "0"/"off" turns OCR off
 MIN_DPI = 150.0
 MAX_DPI = 300.0
 DEFAULT_DPI = 200.0  # pages whose image resolution cannot be told
-# The detector sees the page at most this many pixels on its long side.
-DET_MAX_SIDE = 1760
+# The text-line detector sees the page at this resolution (an A4 page: 1024 px high).
+DET_DPI = 88.0
+DET_MAX_SIDE = 4096
 REC_HEIGHT = 48
 
 
@@ -114,9 +115,11 @@ class OcrEngine:
         options = ort.SessionOptions()
         options.log_severity_level = 4
         options.enable_cpu_mem_arena = False
+        # idle worker threads sleep instead of spinning: several documents OCR side by side
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.inter_op_num_threads = 1
         if threads > 0:
             options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
         providers = ["CPUExecutionProvider"]
         self._det = ort.InferenceSession(str(self.det_model), sess_options=options, providers=providers)
         self._rec = ort.InferenceSession(str(self.rec_model), sess_options=options, providers=providers)
@@ -150,24 +153,38 @@ class OcrEngine:
 
     # ---------------------------------------------------------------- recognition
 
-    def recognize(self, crops: list[np.ndarray], batch: int = 8) -> list[Recognized]:
-        """Recognise text-line crops (BGR); widest-last batches keep padding small."""
+    def recognize(
+        self, crops: list[np.ndarray], batch: int = 8, min_width: int = 64, fill: float = 1.0
+    ) -> list[Recognized]:
+        """Recognise text-line crops (BGR).
+
+        Crops are batched by aspect ratio (similar widths, little padding) and padded only to
+        the widest of their batch.  ``fill`` < 1 shrinks each crop to that share of the
+        model's 48-pixel height (centred on the crop's own paper tone): the model's cost
+        grows with the input's width, so smaller text is cheaper.
+        """
         import cv2
 
         out: list[Recognized | None] = [None] * len(crops)
+        if not crops:
+            return []
+        height = max(16, int(round(REC_HEIGHT * fill)))
         ratios = [c.shape[1] / max(c.shape[0], 1) for c in crops]
         order = np.argsort(ratios)
         for start in range(0, len(crops), batch):
             idx = order[start : start + batch]
-            max_ratio = max(max(ratios[i] for i in idx), 320 / REC_HEIGHT)
-            width = int(math.ceil(REC_HEIGHT * max_ratio))
+            width = max(int(math.ceil(height * max(ratios[i] for i in idx))), min_width)
             blob = np.zeros((len(idx), 3, REC_HEIGHT, width), dtype=np.float32)
             used = []
+            top = (REC_HEIGHT - height) // 2
             for row, i in enumerate(idx):
                 crop = crops[i]
-                rw = min(width, int(math.ceil(REC_HEIGHT * ratios[i])))
-                resized = cv2.resize(crop, (max(rw, 1), REC_HEIGHT)).astype(np.float32)
-                blob[row, :, :, :rw] = (resized.transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
+                rw = min(width, int(math.ceil(height * ratios[i])))
+                resized = cv2.resize(crop, (max(rw, 1), height)).astype(np.float32)
+                if height < REC_HEIGHT:
+                    paper = float(np.median(resized))
+                    blob[row, :, :, :rw] = (paper / 255.0 - 0.5) / 0.5
+                blob[row, :, top : top + height, :rw] = (resized.transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
                 used.append(rw)
             preds = self._rec.run(None, {self._rec_input: blob})[0]
             steps = preds.shape[1]
@@ -271,14 +288,15 @@ class LevelPage:
     angle: float
     quarter_turns: int  # 90° clockwise turns applied before levelling
     rules: list[Rule]
+    mask: np.ndarray  # pixels of the erased rules
 
     @property
     def scale(self) -> float:
         return self.dpi / 72.0
 
 
-def level_page(gray: np.ndarray, dpi: float, quarter_turns: int | None = None) -> LevelPage:
-    """Turn upright, deskew, find the rules and erase them."""
+def level_page(gray: np.ndarray, dpi: float, quarter_turns: int | None = None, angle: float | None = None) -> LevelPage:
+    """Turn upright, deskew, find the rules and erase them (``angle``: known skew)."""
     import cv2
 
     from .image_rules import binarize, estimate_skew, find_lines, rotate, text_axis_vertical
@@ -289,18 +307,21 @@ def level_page(gray: np.ndarray, dpi: float, quarter_turns: int | None = None) -
     if quarter_turns % 4:
         gray = np.ascontiguousarray(np.rot90(gray, k=-(quarter_turns % 4)))
         binary = binarize(gray, dpi)
-    angle = estimate_skew(binary, dpi)
+    if angle is None:
+        angle = estimate_skew(binary, dpi)
     if abs(angle) >= 0.02:
         gray = rotate(gray, angle)
         binary = binarize(gray, dpi)
     lines = find_lines(binary, dpi)
     clean = gray.copy()
-    clean[lines.mask > 0] = 255
+    # erase with the paper's own tone: a white stripe beside a figure reads as a "1"
+    paper = int(np.median(gray[binary == 0])) if (binary == 0).any() else 255
+    clean[lines.mask > 0] = paper
     clean_binary = binary.copy()
     clean_binary[lines.mask > 0] = 0
     # specks left by the erased rules' anti-aliased edges are not ink
     clean_binary = cv2.morphologyEx(clean_binary, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-    return LevelPage(gray, clean, clean_binary, dpi, angle, quarter_turns, lines.rules)
+    return LevelPage(gray, clean, clean_binary, dpi, angle, quarter_turns, lines.rules, lines.mask)
 
 
 # --------------------------------------------------------------------------- text lines → chars
@@ -327,9 +348,12 @@ class TextPiece:
     y1: int
 
 
-def _pieces(boxes: list[np.ndarray], rules: list[Rule], scale: float, width: int, height: int) -> list[TextPiece]:
-    """Axis-aligned line boxes, cut where a vertical rule crosses them."""
-    verticals = [(r.pos * scale, r.start * scale, r.end * scale) for r in rules if r.orientation == "v"]
+def _pieces(boxes: list[np.ndarray], mask: np.ndarray, width: int, height: int) -> list[TextPiece]:
+    """Axis-aligned line boxes, cut where an (erased) vertical rule crosses them.
+
+    A column of the box whose rows are mostly rule pixels is a vertical rule: the box is cut
+    there and the rule's own columns are left out of both sides.
+    """
     out: list[TextPiece] = []
     for quad in boxes:
         x0 = int(max(0, math.floor(quad[:, 0].min())))
@@ -338,18 +362,20 @@ def _pieces(boxes: list[np.ndarray], rules: list[Rule], scale: float, width: int
         y1 = int(min(height, math.ceil(quad[:, 1].max())))
         if x1 - x0 < 3 or y1 - y0 < 3:
             continue
-        cuts = sorted(
-            vx
-            for vx, vs, ve in verticals
-            if x0 + 2 < vx < x1 - 2 and min(ve, y1) - max(vs, y0) >= 0.5 * (y1 - y0)
-        )
-        edges = [x0, *[int(round(c)) for c in cuts], x1]
-        for a, b in zip(edges, edges[1:]):
-            # keep clear of the erased rule itself
-            a2 = a + (2 if a != x0 else 0)
-            b2 = b - (2 if b != x1 else 0)
-            if b2 - a2 >= 4:
-                out.append(TextPiece(a2, y0, b2, y1))
+        band = mask[y0:y1, x0:x1] > 0
+        ruled = band.mean(axis=0) > 0.5
+        start = None
+        for offset in range(x1 - x0 + 1):
+            inside = offset < x1 - x0 and not ruled[offset]
+            if inside and start is None:
+                start = offset
+            elif not inside and start is not None:
+                # one pixel of clearance from the erased rule on each side
+                a = x0 + start + (1 if start > 0 else 0)
+                b = x0 + offset - (1 if offset < x1 - x0 else 0)
+                if b - a >= 4:
+                    out.append(TextPiece(a, y0, b, y1))
+                start = None
     return out
 
 
@@ -402,8 +428,9 @@ def chars_from_recognized(
         x1 = min(rights[i], piece.x1 + em * 0.3)
         if x1 <= x0:
             x1 = x0 + 1
-        chars.append(Char(ch, x0 / scale, x1 / scale, top, bottom, size))
-        confidences.append(rec.probs[i])
+        # rounded as the cache stores them: a cached page gives exactly the same rows
+        chars.append(Char(ch, round(x0 / scale, 2), round(x1 / scale, 2), round(top, 2), round(bottom, 2), round(size, 2)))
+        confidences.append(round(float(rec.probs[i]), 4))
     return chars, confidences
 
 
@@ -421,6 +448,7 @@ class OcrResult:
     quarter_turns: int
     seconds: float = 0.0
     engine: str = ""
+    key: str = ""  # the page image's cache key (set by ocr_pdf_page)
 
     def mean_confidence(self) -> float:
         return float(np.mean(self.confidences)) if self.confidences else 0.0
@@ -435,9 +463,9 @@ class OcrResult:
             "angle": self.angle,
             "quarter_turns": self.quarter_turns,
             "seconds": self.seconds,
-            "chars": [[c.text, round(c.x0, 2), round(c.x1, 2), round(c.top, 2), round(c.bottom, 2), round(c.size, 2)] for c in self.chars],
-            "confidences": [round(p, 4) for p in self.confidences],
-            "rules": [[r.orientation, round(r.pos, 2), round(r.start, 2), round(r.end, 2)] for r in self.rules],
+            "chars": [[c.text, c.x0, c.x1, c.top, c.bottom, c.size] for c in self.chars],
+            "confidences": self.confidences,
+            "rules": [[r.orientation, r.pos, r.start, r.end] for r in self.rules],
         }
 
     @classmethod
@@ -476,10 +504,9 @@ def read_level_page(page: LevelPage, engine: OcrEngine) -> OcrResult:
 
     h, w = page.clean.shape
     bgr = cv2.cvtColor(page.clean, cv2.COLOR_GRAY2BGR)
-    # the detector is trained on ~150-200 dpi text: shrink bigger renders
-    det_side = int(max(h, w) * min(1.0, 160.0 / page.dpi)) if page.dpi > 160 else max(h, w)
-    boxes = engine.detect(bgr, max_side=min(det_side, DET_MAX_SIDE * 2))
-    pieces = _pieces(boxes, page.rules, page.scale, w, h)
+    # the detector finds lines of body text as well at ~90 dpi as at 300, in a tenth the time
+    boxes = engine.detect(bgr, max_side=int(max(h, w) * min(1.0, DET_DPI / page.dpi)))
+    pieces = _pieces(boxes, page.mask, w, h)
     pieces = [p for p in pieces if _ink_rows(page.binary, p) is not None]
     crops = []
     offsets = []
@@ -505,6 +532,79 @@ def read_level_page(page: LevelPage, engine: OcrEngine) -> OcrResult:
         quarter_turns=page.quarter_turns,
         engine=engine.name,
     )
+
+
+# --------------------------------------------------------------------------- re-reading cells
+
+# Re-read suspicious cells at twice the page's resolution (bounded).
+REREAD_MAX_DPI = 400.0
+
+
+def level_gray(pdf_page, dpi: float, quarter_turns: int, angle: float) -> np.ndarray:
+    """The page rendered at ``dpi``, turned and levelled as a previous OCR pass found it."""
+    from .image_rules import rotate
+
+    gray = render_gray(pdf_page, dpi)
+    if quarter_turns % 4:
+        gray = np.ascontiguousarray(np.rot90(gray, k=-(quarter_turns % 4)))
+    return rotate(gray, angle) if abs(angle) >= 0.02 else gray
+
+
+def _erase_border_rules(crop: np.ndarray, binary: np.ndarray, paper: int) -> tuple[np.ndarray, np.ndarray]:
+    """Blank the rows and columns near a cell crop's edges that are mostly ink (its rules)."""
+    crop = crop.copy()
+    binary = binary.copy()
+    h, w = binary.shape
+    band_y = max(2, h // 5)
+    band_x = max(2, min(w // 5, h // 2))
+    rows = binary.mean(axis=1) / 255.0
+    cols = binary.mean(axis=0) / 255.0
+    for y in list(range(band_y)) + list(range(h - band_y, h)):
+        if rows[y] > 0.6:
+            crop[y, :] = paper
+            binary[y, :] = 0
+    for x in list(range(band_x)) + list(range(w - band_x, w)):
+        if cols[x] > 0.6:
+            crop[:, x] = paper
+            binary[:, x] = 0
+    return crop, binary
+
+
+def cell_variants(gray: np.ndarray, dpi: float, bbox: tuple[float, float, float, float]) -> list[np.ndarray]:
+    """Crops of one cell for a second reading: the ink tightly framed, grey and binarised."""
+    import cv2
+
+    from .image_rules import binarize
+
+    scale = dpi / 72.0
+    h, w = gray.shape
+    x0, top, x1, bottom = bbox
+    pad = 1.0 * scale  # a point beyond the cell's rules, to catch them whole
+    xa, xb = max(0, int(x0 * scale - pad)), min(w, int(x1 * scale + pad))
+    ya, yb = max(0, int(top * scale - pad)), min(h, int(bottom * scale + pad))
+    crop = gray[ya:yb, xa:xb]
+    if crop.size == 0:
+        return []
+    binary = binarize(crop, dpi)
+    paper = int(np.median(crop[binary == 0])) if (binary == 0).any() else 255
+    crop, binary = _erase_border_rules(crop, binary, paper)
+    binary = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    n, _labels, stats, _ = cv2.connectedComponentsWithStats(binary)
+    keep = [s for s in stats[1:] if s[4] >= max(4, int(scale))]
+    if not keep:
+        return []
+    ix0 = min(s[0] for s in keep)
+    iy0 = min(s[1] for s in keep)
+    ix1 = max(s[0] + s[2] for s in keep)
+    iy1 = max(s[1] + s[3] for s in keep)
+    margin = max(2, int((iy1 - iy0) * 0.3))
+    ch, cw = crop.shape
+    tight = crop[max(0, iy0 - margin) : min(ch, iy1 + margin), max(0, ix0 - margin) : min(cw, ix1 + margin)]
+    if tight.size == 0:
+        return []
+    _, otsu = cv2.threshold(tight, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    smooth = cv2.GaussianBlur(otsu, (3, 3), 0)
+    return [cv2.cvtColor(v, cv2.COLOR_GRAY2BGR) for v in (tight, smooth)]
 
 
 # --------------------------------------------------------------------------- cache
@@ -573,23 +673,34 @@ def needs_ocr(page: PageContent) -> bool:
     return page.text_layer == "garbled" or (page.text_layer == "scanned" and page.n_images > 0)
 
 
+# Below this mean character confidence a page is read again in the other orientations.
+ORIENTATION_CONFIDENCE = 0.8
+
+
 def ocr_image(gray: np.ndarray, dpi: float, engine: OcrEngine) -> OcrResult:
-    """OCR one page image: upright, level, rules, characters (the work behind the cache)."""
+    """OCR one page image: upright, level, rules, characters (the work behind the cache).
+
+    The quarter turn is guessed from the shape of the ink; a page that then reads poorly
+    (upside down, or turned the other way) is read in the remaining orientations and the
+    orientation that reads best is kept.
+    """
     started = time.perf_counter()
     level = level_page(gray, dpi)
     result = read_level_page(level, engine)
-    if result.chars and result.mean_confidence() < 0.8:
-        # upside down (or the quarter turn went the wrong way): try the page turned round
-        turned = level_page(gray, dpi, quarter_turns=(level.quarter_turns + 2) % 4)
-        other = read_level_page(turned, engine)
-        if other.mean_confidence() > result.mean_confidence():
-            result = other
+    if result.chars and result.mean_confidence() < ORIENTATION_CONFIDENCE:
+        first = level.quarter_turns
+        for turns in ((first + 2) % 4, (first + 1) % 4, (first + 3) % 4):
+            other = read_level_page(level_page(gray, dpi, quarter_turns=turns), engine)
+            if other.mean_confidence() > result.mean_confidence():
+                result = other
+            if result.mean_confidence() >= ORIENTATION_CONFIDENCE:
+                break
     result.seconds = round(time.perf_counter() - started, 3)
     return result
 
 
 def ocr_pdf_page(pdf_page, engine: OcrEngine | None = None, cache: OcrCache | None = None) -> OcrResult:
-    """OCR a pypdfium2 page, through the cache."""
+    """OCR a pypdfium2 page, through the cache (``result.key`` is the page image's key)."""
     engine = engine or default_engine()
     cache = cache if cache is not None else OcrCache.default()
     dpi = choose_dpi(pdf_page)
@@ -597,9 +708,11 @@ def ocr_pdf_page(pdf_page, engine: OcrEngine | None = None, cache: OcrCache | No
     key = image_key(gray, dpi, engine.name)
     cached = cache.get(key)
     if cached is not None:
-        return OcrResult.from_json(cached)
-    result = ocr_image(gray, dpi, engine)
-    cache.put(key, result.to_json())
+        result = OcrResult.from_json(cached)
+    else:
+        result = ocr_image(gray, dpi, engine)
+        cache.put(key, result.to_json())
+    result.key = key
     return result
 
 
@@ -719,6 +832,50 @@ class DocumentOcr:
         self.results[page.number] = result
         return page_from_ocr(page, result)
 
+    def reread(self, number: int, bboxes: list[tuple[float, float, float, float]]) -> list[list[tuple[str, float]]]:
+        """Read cells of an OCR page again at a higher resolution, two ways each.
+
+        Returns, per box, the (text, confidence) of each reading (none when the cell holds
+        no ink).  Cached like the pages.
+        """
+        result = self.results.get(number)
+        if result is None or not bboxes:
+            return [[] for _ in bboxes]
+        keys = [
+            hashlib.sha256(f"{result.key}|reread|{','.join(f'{v:.1f}' for v in box)}".encode()).hexdigest()
+            for box in bboxes
+        ]
+        out: list[list[tuple[str, float]] | None] = []
+        for key in keys:
+            cached = self.cache.get(key) if result.key else None
+            out.append([tuple(r) for r in cached["readings"]] if cached else None)
+        todo = [i for i, r in enumerate(out) if r is None]
+        if todo:
+            dpi = min(result.dpi * 2, REREAD_MAX_DPI)
+            was_open = self._pdf is not None
+            pdf_page = self._document()[number - 1]
+            try:
+                gray = level_gray(pdf_page, dpi, result.quarter_turns, result.angle)
+            finally:
+                pdf_page.close()
+                if not was_open:
+                    self.close()
+            crops: list[np.ndarray] = []
+            owners: list[int] = []
+            for i in todo:
+                for variant in cell_variants(gray, dpi, bboxes[i]):
+                    crops.append(variant)
+                    owners.append(i)
+            readings: dict[int, list[tuple[str, float]]] = {i: [] for i in todo}
+            for owner, rec in zip(owners, self.engine.recognize(crops)):
+                if rec.text.strip():
+                    readings[owner].append((_squash(rec.text), round(rec.score, 4)))
+            for i in todo:
+                out[i] = readings[i]
+                if result.key:
+                    self.cache.put(keys[i], {"version": OCR_VERSION, "readings": readings[i]})
+        return [r or [] for r in out]
+
     def is_ocr(self, number: int) -> bool:
         return number in self.results
 
@@ -727,16 +884,22 @@ class DocumentOcr:
         if number in self.results:
             self.cells[number] = cell_confidences(self.results[number], grids)
 
-    def item_confidence(self, page: int, printed: str, row_label: str = "") -> float | None:
-        """The confidence of the cell a line item's figure was read from (None: text layer)."""
+    def cells_for(self, page: int, printed: str, row_label: str = "") -> list[CellReading]:
+        """The cells of an OCR page a line item's figure may have come from (same text, and
+        the same row label when that tells equal figures apart)."""
         readings = [c for c in self.cells.get(page, []) if c.text == _squash(printed)]
-        if not readings:
-            return None if page not in self.results else 0.0
         label = _squash(row_label)
         if label and len(readings) > 1:
             narrowed = [c for c in readings if label in c.row_text]
             readings = narrowed or readings
-        return round(min(c.confidence for c in readings), 4)
+        return readings
+
+    def item_confidence(self, page: int, printed: str, row_label: str = "") -> float | None:
+        """The confidence of the cell a line item's figure was read from (None: text layer)."""
+        if page not in self.results:
+            return None
+        readings = self.cells_for(page, printed, row_label)
+        return round(min(c.confidence for c in readings), 4) if readings else 0.0
 
     def attach_confidence(self, items: list[dict]) -> None:
         """Set ``confidence`` on every line item (None for figures from a text layer)."""

@@ -81,7 +81,7 @@ def _summary_table(rows: list[dict]) -> Table:
     table = Table(title="Ingest summary", show_lines=False)
     for header in ("file", "unit", "year", "template", "pages", "tables", "line items", "status", "reason", "seconds"):
         justify = "right" if header in {"year", "pages", "tables", "line items", "seconds"} else "left"
-        table.add_column(header, justify=justify, overflow="fold")
+        table.add_column(header, justify=justify, overflow="fold", no_wrap=header == "status")
     for row in rows:
         status = _status_text(row) + (" (skipped)" if row.get("skipped") else "")
         style = "red" if row["status"] == "failed" else ("yellow" if row["status"] == "warn" else None)

@@ -21,6 +21,7 @@ from extractors.base import PageContent
 from extractors.document import DocumentError, identify_file, iter_pages, open_pdf
 from extractors.grid import RuledGridExtractor
 from extractors.ocr import DocumentOcr
+from extractors.ocr_review import review_items
 from extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
 from flows.candidates import choose_extraction
 from mappings.identify import PageTables, TableInstance, detect_template, identify_tables
@@ -183,6 +184,9 @@ def build_rows(
             table_rows.append(_table_row(doc_id, table, len(table_items)))
         table_rows.extend(_declared_empty_rows(doc_id, template, catalogue, table_rows, page_tables))
     ocr.attach_confidence(items)
+    if ocr.results:  # figures read by OCR: the tables' arithmetic picks cells to read again
+        review = review_items(items, ocr)
+        log.info("%s: OCR review %s", path.name, {k: v for k, v in asdict(review).items() if k != "still_failing"})
     unit_code = _unit_code(items, meta.unit_name)
     document = {
         "doc_id": doc_id,
@@ -194,6 +198,7 @@ def build_rows(
         "admin_region": meta.admin_region,
         "fiscal_year": meta.fiscal_year,
         "doc_kind": template.doc_kind if template else meta.doc_kind,
+        "published": meta.published,
         "template": template.id if template else None,
         "pages": len(page_tables),
         "text_layer": document_text_layer(layers),

@@ -121,8 +121,10 @@ def identify_tables(pages: list[PageTables], template: Template | None) -> tuple
     pages, with or without repeated headers), and so does a grid headed by the same number or
     title as the table before it (headings repeated on each page); a title left at the foot of
     a page with no grid under it is carried to the next page's first grid (title on one page,
-    body on the next). Grids without any text (ruled frames, stamp boxes) or with a single
-    column (framed paragraphs, a 目录 box) are skipped.
+    body on the next). A heading printed inside the ruled area cuts the grid there (see
+    :func:`split_at_headings`). Grids without any text (ruled frames, stamp boxes) or with a
+    single column (framed paragraphs, a 目录 box) are skipped; such a box holding only a
+    title heads the next grid.
     """
     tables: list[TableInstance] = []
     catalogue: dict[str, bool] = {}
@@ -131,7 +133,15 @@ def identify_tables(pages: list[PageTables], template: Template | None) -> tuple
     for page in pages:
         for whole in page.grids:
             if whole.n_cols < 2 or not any(cell.text.strip() for row in whole.rows for cell in row):
-                continue  # a ruled box with no text (frame, stamp box) or one column (a framed paragraph) is not a table
+                # a ruled box with no text (frame, stamp box) or one column (a framed paragraph)
+                # is not a table; a box holding only a table's title heads the next grid
+                boxed = [line for line in page.lines if _inside(line, whole.bbox)]
+                if template is not None and boxed and all(
+                    _number_of(line.text, template) or match_title(line.text, template) or find_money_unit(line.text)
+                    for line in boxed
+                ):
+                    pending = boxed
+                continue
             if template is not None and _is_catalogue(whole):
                 catalogue.update(read_catalogue(whole, template))
                 current = None
@@ -177,6 +187,11 @@ def identify_tables(pages: list[PageTables], template: Template | None) -> tuple
     return tables, catalogue
 
 
+def _inside(line: TextLine, bbox: tuple[float, float, float, float]) -> bool:
+    x0, top, x1, bottom = bbox
+    return top <= (line.top + line.bottom) / 2 <= bottom and x0 <= (line.x0 + line.x1) / 2 <= x1
+
+
 def _row_span(grid: RawGrid, index: int) -> tuple[float, float]:
     top = min(cell.top for cell in grid.rows[index])
     bottom = min(cell.top for cell in grid.rows[index + 1]) if index + 1 < len(grid.rows) else grid.bbox[3]
@@ -194,12 +209,15 @@ def _lines_in_row(grid: RawGrid, index: int, lines: list[TextLine]) -> list[Text
 
 def _row_kind(grid: RawGrid, index: int, lines: list[TextLine], template: Template) -> str:
     """``title`` (a table number or title), ``unit`` (单位：万元), ``blank`` or ``other``."""
-    texts = "".join(cell.text for cell in grid.rows[index]).strip()
-    if not texts:
+    row_lines = _lines_in_row(grid, index, lines)  # text of cells spanning down sits lower
+    if not row_lines:
         return "blank"
-    if any(_number_of(line.text, template) or match_title(line.text, template) for line in _lines_in_row(grid, index, lines)):
+    if any(_number_of(line.text, template) or match_title(line.text, template) for line in row_lines):
         return "title"
-    if find_money_unit(texts.replace("\n", "")):
+    ordered = sorted(row_lines, key=lambda line: (line.top, line.x0))
+    if match_title("".join(line.text for line in ordered), template):  # a title cut into pieces
+        return "title"
+    if find_money_unit("".join(line.text for line in row_lines)):
         return "unit"
     return "other"
 
@@ -269,6 +287,13 @@ def _read_heading(lines: list[TextLine], template: Template | None) -> tuple[str
         matched = match_title(text, template)
         if matched:
             rule, title = matched, clean_label(text)
+    if rule is None and template is not None:  # a long title wrapped onto the next line(s)
+        for size in (2, 3):
+            for start in range(len(lines) - size + 1):
+                joined = "".join(line.text.strip() for line in lines[start:start + size])
+                matched = match_title(joined, template)
+                if matched and rule is None:
+                    rule, title = matched, clean_label(joined)
     return number, rule, title
 
 

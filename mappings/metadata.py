@@ -24,7 +24,20 @@ _COVER_TITLE = re.compile(
     r"(?:区级|市级|省级|县级|本级)?(?:部门|单位)?(?:综合)?(?:预算|决算)"
 )
 _PAGE_MARK = re.compile(r"^[-—–─\s]*\d{1,3}[-—–─\s]*$|^目\s*录$")
-_CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "〇": 0,
+    "○": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _DATE_LINE = re.compile(
     r"^(?P<y>20\d{2}|二[〇○零][一二三四五六七八九〇○零]{2})\s*年\s*(?P<m>\d{1,2}|[一二三四五六七八九十]{1,3})\s*月"
     r"(?:\s*(?P<d>\d{1,2}|[一二三四五六七八九十]{1,3})\s*日)?$"
@@ -118,7 +131,9 @@ def narrative_unit(page_texts: list[str]) -> str | None:
     names = Counter(
         m.group("unit")
         for text in page_texts
-        for m in _UNIT_SENTENCE.finditer("\n".join(clean_label(line).replace(" ", "") for line in text.splitlines()))
+        for m in _UNIT_SENTENCE.finditer(
+            "\n".join(clean_label(line).replace(" ", "") for line in text.splitlines())
+        )
     )
     if not names:
         return None
@@ -134,7 +149,9 @@ def find_published(page_texts: list[str]) -> str | None:
             match = _DATE_LINE.match(clean_label(line).replace(" ", ""))
             if not match:
                 continue
-            year, month, day = (_cn_number(match.group(k)) if match.group(k) else None for k in ("y", "m", "d"))
+            year, month, day = (
+                _cn_number(match.group(k)) if match.group(k) else None for k in ("y", "m", "d")
+            )
             if year and month and 1 <= month <= 12 and (day is None or 1 <= day <= 31):
                 return f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day else "")
     return None
@@ -146,7 +163,9 @@ def _cn_number(text: str) -> int:
         return int(text)
     if "十" in text:
         tens, _, ones = text.partition("十")
-        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
+        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (
+            _CN_DIGITS.get(ones, 0) if ones else 0
+        )
     return int("".join(str(_CN_DIGITS[ch]) for ch in text))
 
 
@@ -160,7 +179,9 @@ def find_fiscal_year(page_texts: list[str]) -> int | None:
     counts = Counter(int(m) for text in page_texts for m in _YEAR.findall(text.replace(" ", "")))
     if counts:
         return counts.most_common(1)[0][0]
-    roc = Counter(int(m) + 1911 for text in page_texts[:5] for m in _ROC_YEAR.findall(text.replace(" ", "")))
+    roc = Counter(
+        int(m) + 1911 for text in page_texts[:5] for m in _ROC_YEAR.findall(text.replace(" ", ""))
+    )
     return roc.most_common(1)[0][0] if roc else None
 
 

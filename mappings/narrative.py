@@ -44,8 +44,6 @@ _PUNCT_ONLY = re.compile(rf"^[{_CJK_PUNCT},.;:!?()\[\]、]+$")
 _SPACE_AFTER_TIGHT = re.compile(rf"(?<=[{_TIGHT}(\[])\s+")
 _SPACE_BEFORE_TIGHT = re.compile(rf"\s+(?=[{_TIGHT})\]])")
 
-# A page whose characters lie this much inside table grids is a table page.
-TABLE_PAGE_SHARE = 0.4
 # Characters within this many points of a grid's box belong to the table.
 GRID_MARGIN = 2.0
 
@@ -155,7 +153,11 @@ def _host_of(row: list[Char], hosts: list[list[Char]]) -> list[Char] | None:
             continue
         top, bottom = min(c.top for c in host), max(c.bottom for c in host)
         em = statistics.median(_em(c) for c in host)
-        if top - 0.5 <= yc <= bottom + 0.5 and min(c.x0 for c in host) - em <= x1 and x0 <= max(c.x1 for c in host) + em:
+        if (
+            top - 0.5 <= yc <= bottom + 0.5
+            and min(c.x0 for c in host) - em <= x1
+            and x0 <= max(c.x1 for c in host) + em
+        ):
             distance = abs(bottom - bottom_of_row)
             if best is None or distance < best[0]:
                 best = (distance, host)
@@ -184,10 +186,14 @@ def _row_line(row: list[Char]) -> TextLine:
     )
 
 
-_CAPTION = re.compile(r"^(?:(?:金额)?单位|编制(?:单位|部门)|部门|单位名称)\s*[:：]|^表\s*[0-9一二三四五六七八九十]|^公开\d+表")
+_CAPTION = re.compile(
+    r"^(?:(?:金额)?单位|编制(?:单位|部门)|部门|单位名称)\s*[:：]|^表\s*[0-9一二三四五六七八九十]|^公开\d+表"
+)
 
 
-def _drop_captions(lines: list[TextLine], boxes: list[tuple[float, float, float, float]], width: float) -> list[TextLine]:
+def _drop_captions(
+    lines: list[TextLine], boxes: list[tuple[float, float, float, float]], width: float
+) -> list[TextLine]:
     """A table's caption lines (title, 单位：万元) just above its grid go with the table."""
     drop: set[int] = set()
     for x0, top, x1, _bottom in boxes:
@@ -202,9 +208,12 @@ def _drop_captions(lines: list[TextLine], boxes: list[tuple[float, float, float,
             if line.bottom < limit - 2.5 * em:
                 break
             text = clean_text(line.text)
-            centred = abs((line.x0 + line.x1) / 2 - (x0 + x1) / 2) < 0.08 * width
+            centred = abs(
+                (line.x0 + line.x1) / 2 - (x0 + x1) / 2
+            ) < 0.08 * width and line.x1 - line.x0 < 0.7 * (x1 - x0)
             short = len(text) <= 30 and not text.endswith(("。", "；", "，"))
-            if not (_CAPTION.match(text) or (centred and short)):
+            label = short and len(text) <= 30 and re.search(r"[:：]\S", text) is not None  # 保密审查情况：已审查
+            if not (_CAPTION.match(text) or (centred and short) or label):
                 break
             drop.add(index)
             limit = line.top
@@ -224,12 +233,14 @@ def _spread_out(lines: list[TextLine]) -> bool:
 def _is_frame(grid: RawGrid, page: PageContent) -> bool:
     """A border drawn around the whole page (or one big box) is not a table."""
     x0, top, x1, bottom = grid.bbox
-    if len(grid.rows) <= 1 and grid.n_cols <= 1:
-        return True
+    if grid.n_cols <= 1:
+        return True  # one column: a box or underlined lines around text, not a table
     return (x1 - x0) > 0.92 * page.width and (bottom - top) > 0.92 * page.height
 
 
-def narrative_page_lines(page: PageContent, grids: Sequence[RawGrid] = (), ocr: bool = False) -> list[TextLine]:
+def narrative_page_lines(
+    page: PageContent, grids: Sequence[RawGrid] = (), ocr: bool = False
+) -> list[TextLine]:
     """The prose lines of one page, repaired, in reading order; ``[]`` for a table page or
     a page without a usable text layer (``ocr``: the characters are what OCR read)."""
     if not page.chars or not (ocr or page.text_layer == "text"):
@@ -248,17 +259,30 @@ def narrative_page_lines(page: PageContent, grids: Sequence[RawGrid] = (), ocr: 
         return []
     boxes = [g.bbox for g in grids if not _is_frame(g, page)]
     prose = [c for c in chars if not any(_inside(c, b) for b in boxes)]
-    if len(chars) - len(prose) >= TABLE_PAGE_SHARE * len(chars):
-        return []
     prose = _drop_overprint(prose)
     if not prose:
         return []
     lines = [_row_line(row) for row in _rows(prose)]
     if _spread_out(lines):
         return []  # rotated or letter-spaced text: table headers, not prose
-    lines = _drop_captions(lines, boxes, page.width) if boxes else lines
+    if boxes:
+        # prose never shares a band of the page with a table: labels beside a grid go too
+        lines = [
+            line
+            for line in lines
+            if not any(
+                top - GRID_MARGIN <= (line.top + line.bottom) / 2 <= bottom + GRID_MARGIN
+                for _x0, top, _x1, bottom in boxes
+            )
+        ]
+        lines = _drop_captions(lines, boxes, page.width)
     if ocr:
-        lines = [TextLine(_ocr_punctuation(line.text), line.x0, line.x1, line.top, line.bottom, line.size) for line in lines]
+        lines = [
+            TextLine(
+                _ocr_punctuation(line.text), line.x0, line.x1, line.top, line.bottom, line.size
+            )
+            for line in lines
+        ]
     return sorted(lines, key=lambda line: (round(line.top, 1), line.x0))
 
 
@@ -291,51 +315,12 @@ def _ocr_punctuation(text: str) -> str:
     return "".join(out)
 
 
-def _is_frame(grid: RawGrid, page: PageContent) -> bool:
-    """A border drawn around the whole page (or one big box) is not a table."""
-    x0, top, x1, bottom = grid.bbox
-    if len(grid.rows) <= 1 and grid.n_cols <= 1:
-        return True
-    return (x1 - x0) > 0.92 * page.width and (bottom - top) > 0.92 * page.height
-
-
-def narrative_page_lines(page: PageContent, grids: Sequence[RawGrid] = (), ocr: bool = False) -> list[TextLine]:
-    """The prose lines of one page, repaired, in reading order; ``[]`` for a table page or
-    a page without a usable text layer (``ocr``: the characters are what OCR read)."""
-    if not page.chars or not (ocr or page.text_layer == "text"):
-        return []
-    chars = [
-        c
-        for c in page.chars
-        if c.upright
-        and c.text.strip()
-        and c.top >= -1
-        and c.bottom <= page.height + 1
-        and c.x0 >= -1
-        and c.x1 <= page.width + 1
-    ]
-    if not chars:
-        return []
-    boxes = [g.bbox for g in grids if not _is_frame(g, page)]
-    prose = [c for c in chars if not any(_inside(c, b) for b in boxes)]
-    if len(chars) - len(prose) >= TABLE_PAGE_SHARE * len(chars):
-        return []
-    prose = _drop_overprint(prose)
-    if not prose:
-        return []
-    lines = [_row_line(row) for row in _rows(prose)]
-    if _spread_out(lines):
-        return []  # rotated or letter-spaced text: table headers, not prose
-    lines = _drop_captions(lines, boxes, page.width) if boxes else lines
-    if ocr:
-        lines = [TextLine(_ocr_punctuation(line.text), line.x0, line.x1, line.top, line.bottom, line.size) for line in lines]
-    return sorted(lines, key=lambda line: (round(line.top, 1), line.x0))
-
-
 # --------------------------------------------------------------------------- paragraphs
 
 _PART = re.compile(r"^第\s*([一二三四五六七八九十]+)\s*部\s*分\s*(.*)$")
-_LEVEL1 = re.compile(r"^([一二三四五六七八九十]{1,3})\s*[、.．]\s*(?![一二三四五六七八九十][、，,])(\S.*)$")
+_LEVEL1 = re.compile(
+    r"^([一二三四五六七八九十]{1,3})\s*[、.．]\s*(?![一二三四五六七八九十][、，,])(\S.*)$"
+)
 _ITEM = re.compile(
     r"^(?:[（(]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]"  # （一） (1)
     r"|\d{1,2}\s*[、.．](?!\d)"  # 1、 1.
@@ -350,6 +335,8 @@ _PAGE_NUMBER = re.compile(
 )
 _DOT_LEADER = re.compile(r"[.…·．。]{4,}\s*\d*\s*$|…{2,}")
 _TOC_TITLE = re.compile(r"^目\s*录$")
+_TABLE_NOTE = re.compile(r"^(?:注|备注|说明)\s*\d?\s*[:：]")
+_EMPTY_TABLE_NOTE = re.compile(r"^(?:注|备注|说明)\s*\d?\s*[:：].*(?:本表|此表|空表|无数据)")
 _TABLE_NUMBER = re.compile(r"^(?:表[0-9一二三四五六七八九十]+(?:-[0-9]+)?|公开\d+表|附表\d+)$")
 _AMOUNT_IN_TEXT = re.compile(r"\d\s*(?:万元|元|亿元|千元|%)")
 _TERMINAL = ("。", "！", "？", "；", "!", "?", ";", "…")
@@ -434,6 +421,22 @@ def _is_toc_page(lines: list[TextLine]) -> bool:
     return sum(bool(_DOT_LEADER.search(t)) for t in texts) >= 3
 
 
+def _after_toc(lines: list[TextLine]) -> list[TextLine]:
+    """Lines a wide gap sets apart below a table of contents (where the text begins)."""
+    ordered = sorted(lines, key=lambda line: line.top)
+    em = statistics.median(max(line.bottom - line.top, 1.0) for line in ordered)
+    for index in range(len(ordered) - 1, 0, -1):
+        if ordered[index].top - ordered[index - 1].bottom > 3 * em:
+            tail = ordered[index:]
+            if any(
+                _PART.match(clean_text(line.text)) or _LEVEL1.match(clean_text(line.text))
+                for line in tail
+            ):
+                return tail
+            return []
+    return []
+
+
 def _heading_like(text: str) -> bool:
     return bool(
         (_PART.match(text) or _LEVEL1.match(text) or _ITEM.match(text) or _DOT_LEADER.search(text))
@@ -445,25 +448,43 @@ def _heading_like(text: str) -> bool:
 def _merge_row_segments(lines: list[TextLine]) -> list[TextLine]:
     """Segments printed on one baseline (wide gaps) become one line."""
     out: list[TextLine] = []
-    for line in sorted(lines, key=lambda l: (round(l.top), l.x0)):
-        if out and abs(out[-1].top - line.top) < 0.5 * max(line.bottom - line.top, 1.0) and line.x0 >= out[-1].x1:
+    for line in sorted(lines, key=lambda item: (round(item.top), item.x0)):
+        if (
+            out
+            and abs(out[-1].top - line.top) < 0.5 * max(line.bottom - line.top, 1.0)
+            and line.x0 >= out[-1].x1
+        ):
             prev = out[-1]
-            out[-1] = TextLine(f"{prev.text} {line.text}", prev.x0, line.x1, min(prev.top, line.top), max(prev.bottom, line.bottom), max(prev.size, line.size))
+            out[-1] = TextLine(
+                f"{prev.text} {line.text}",
+                prev.x0,
+                line.x1,
+                min(prev.top, line.top),
+                max(prev.bottom, line.bottom),
+                max(prev.size, line.size),
+            )
         else:
             out.append(line)
     return out
 
 
+_TABULAR = re.compile(r"(?:(?:^|\s)[-—－](?=\s|$).*){2,}|(?:(?:^|\s)[\d,.%]+(?=\s|$).*){3,}")
+
+
 def _is_prose_page(lines: list[TextLine]) -> bool:
-    """Vertical text (rotated table pages) and number columns are not prose."""
+    """Vertical text (rotated pages, 本頁空白), number columns and table rows printed without
+    rules are not prose."""
     texts = [clean_text(line.text) for line in lines]
-    texts = [t for t in texts if t]
+    texts = [t for t in texts if t and not _PAGE_NUMBER.match(t.replace(" ", ""))]
     if not texts:
+        return False
+    if len(texts) >= 3 and sum(1 for t in texts if len(t) <= 2) >= 0.75 * len(texts):
         return False
     if statistics.median(len(t) for t in texts) < 4 and len(texts) > 6:
         return False
     numeric = sum(1 for t in texts if sum(ch.isdigit() for ch in t) > 0.5 * len(t))
-    return numeric <= 0.5 * len(texts)
+    tabular = sum(1 for line in lines if _TABULAR.search(line.text))
+    return numeric <= 0.5 * len(texts) and tabular < 0.5 * len(texts)
 
 
 def _furniture(pages: list[NarrativePage]) -> set[tuple[int, int]]:
@@ -478,10 +499,11 @@ def _furniture(pages: list[NarrativePage]) -> set[tuple[int, int]]:
             text = clean_text(line.text)
             edge = index < 2 or index >= n - 2
             margin = line.top < 0.12 * page.height or line.bottom > 0.86 * page.height
-            if not edge or not margin:
-                continue
-            if _PAGE_NUMBER.match(text.replace(" ", "")):
+            # a bare number closing a page is its number wherever the footer sits
+            if _PAGE_NUMBER.match(text.replace(" ", "")) and (edge and margin or index == n - 1):
                 drop.add((page.number, index))
+                continue
+            if not edge or not margin:
                 continue
             key = re.sub(r"\d+", "#", text.replace(" ", ""))
             if len(key) >= 2 and not text.endswith(_TERMINAL):
@@ -491,7 +513,11 @@ def _furniture(pages: list[NarrativePage]) -> set[tuple[int, int]]:
     texts_of: dict[str, dict[int, str]] = defaultdict(dict)
     for (number, index), key in edge_keys.items():
         texts_of[key][number] = clean_text(pages_by_number[number].lines[index].text)
-    headers = {key for key, pages_seen in key_pages.items() if len(pages_seen) >= 3 and len(pages_seen) >= 0.3 * n_pages and _running(texts_of[key])}
+    headers = {
+        key
+        for key, pages_seen in key_pages.items()
+        if len(pages_seen) >= 3 and len(pages_seen) >= 0.3 * n_pages and _running(texts_of[key])
+    }
     drop.update(where for where, key in edge_keys.items() if key in headers)
     # a layout glitch prints the end of the previous page again at the top of the next
     previous: list[str] = []
@@ -576,7 +602,10 @@ def _lines_of(pages: list[NarrativePage]) -> list[Line]:
         if sum(1 for line in page_lines if len(line.text) >= 8) >= 6:
             own = _geometry(page_lines, min_support=3)
             left = own.left if own.left_support >= 3 else geometry.left
-            geometry = Geometry(left, own.right, geometry.em, own.left_support)
+            right = (
+                own.right if abs(own.right - geometry.right) < 4 * geometry.em else geometry.right
+            )
+            geometry = Geometry(left, right, geometry.em, own.left_support)
         for line in page_lines:
             line.geometry = geometry
     return out
@@ -617,8 +646,14 @@ def _indented(line: Line) -> bool:
 def _kind(line: Line, prev: Line | None, prev_kind: str | None) -> str:
     """part / level1 / title / item / body for a line that may start a paragraph."""
     text = line.text
-    wrapped = prev is not None and prev.page == line.page and _full(prev, line) and not _indented(line)
-    wrapped = wrapped and not prev.text.rstrip(_CLOSING).endswith(_TERMINAL)
+    wrapped = (
+        prev is not None and prev.page == line.page and _full(prev, line) and not _indented(line)
+    )
+    wrapped = (
+        wrapped
+        and not prev.text.rstrip(_CLOSING).endswith(_TERMINAL)
+        and prev_kind not in ("part", "title")
+    )
     if _PART.match(text) and not wrapped:
         return "part"
     if _LEVEL1.match(text) and not wrapped and len(text) <= 80:
@@ -640,7 +675,9 @@ def _kind(line: Line, prev: Line | None, prev_kind: str | None) -> str:
     return "body"
 
 
-def _starts_paragraph(prev: Line, line: Line, kind: str, prev_para_kind: str, first_of_paragraph: Line) -> bool:
+def _starts_paragraph(
+    prev: Line, line: Line, kind: str, prev_para_kind: str, first_of_paragraph: Line
+) -> bool:
     """Whether ``line`` starts a new paragraph after ``prev`` (the last line so far)."""
     if kind in ("part", "level1"):
         return True
@@ -648,7 +685,20 @@ def _starts_paragraph(prev: Line, line: Line, kind: str, prev_para_kind: str, fi
     assert geo is not None
     same_style = abs(line.size - prev.size) <= 0.08 * max(prev.size, line.size)
     if prev_para_kind == "title":
-        return not (kind == "title" and same_style and line.page == prev.page and line.top - prev.bottom < 2 * geo.em)
+        return not (
+            kind == "title"
+            and same_style
+            and line.page == prev.page
+            and line.top - prev.bottom < 2 * geo.em
+        )
+    if (
+        prev_para_kind == "part"
+        and kind == "title"
+        and same_style
+        and line.page == prev.page
+        and line.top - prev.bottom < 2 * geo.em
+    ):
+        return False  # a centred part heading printed on two lines
     if prev_para_kind in ("part", "level1"):
         # a heading wrapped onto a second line (at the margin, or centred under a title)
         after = None if line.text[:1].isascii() else line  # a heading does not wrap before a number
@@ -662,8 +712,20 @@ def _starts_paragraph(prev: Line, line: Line, kind: str, prev_para_kind: str, fi
     if not _full(prev, line):
         return not _broken_sentence(prev, line, kind, first_of_paragraph)
     ended = prev.text.rstrip(_CLOSING).endswith(_TERMINAL)
-    if _indented(line):
-        return True
+    if line.x0 > prev.x0 + 0.8 * geo.em:
+        # starts right of the line above: a new (indented) paragraph, unless a hanging
+        # indent aligns an item's wrapped lines right of its number
+        hanging = (
+            _ITEM.match(first_of_paragraph.text) and line.x0 > first_of_paragraph.x0 + 0.8 * geo.em
+        )
+        return not (hanging and kind != "item")
+    if (
+        ended
+        and prev is first_of_paragraph
+        and _indented(prev)
+        and abs(line.x0 - prev.x0) < 0.5 * geo.em
+    ):
+        return True  # two one-line paragraphs at the same indent
     if ended and prev.x1 < geo.right - 0.8 * geo.em:
         return True  # a sentence ends with room left on its line: the paragraph ended
     return bool(kind == "item" and ended)
@@ -675,10 +737,19 @@ def _broken_sentence(prev: Line, line: Line, kind: str, first_of_paragraph: Line
     does not."""
     geo = prev.geometry
     assert geo is not None
-    if prev.text.rstrip(_CLOSING).endswith((*_TERMINAL, "：", ":")) or kind == "item" or _indented(line):
+    if (
+        prev.text.rstrip(_CLOSING).endswith((*_TERMINAL, "：", ":"))
+        or kind == "item"
+        or _centred(line)
+    ):
         return False
-    if prev is first_of_paragraph and (_ITEM.match(prev.text) or _indented(prev) and len(prev.text) < 30):
-        return False
+    if (
+        prev is first_of_paragraph
+        and (_ITEM.match(prev.text) or _indented(prev))
+        and "，" not in prev.text
+        and len(prev.text) < 40
+    ):
+        return False  # a one-line sub-heading
     if line.page != prev.page:
         return False
     return prev.x1 - prev.x0 >= 0.5 * (geo.right - geo.left)
@@ -689,21 +760,43 @@ def _is_table_page(lines: list[TextLine]) -> bool:
     return any(_TABLE_NUMBER.match(clean_text(line.text).replace(" ", "")) for line in lines[:3])
 
 
+def _has_prose(lines: list[TextLine]) -> bool:
+    """A page the tables were placed on still carries narrative: a heading, or a line of
+    prose that is not a table's caption or note."""
+    for line in lines:
+        text = clean_text(line.text)
+        if _PART.match(text) or _LEVEL1.match(text):
+            return True
+        if len(text) >= 20 and not _TABLE_NOTE.match(text) and not _CAPTION.match(text):
+            return True
+    return False
+
+
 def read_paragraphs(pages: list[NarrativePage], table_pages: Iterable[int] = ()) -> list[Paragraph]:
     """The prose of a document as paragraphs, in reading order (see the module docstring).
 
     ``table_pages`` are pages the table identification placed a table on: skipped."""
     usable: list[NarrativePage] = []
-    skip = set(table_pages)
+    table_pages = set(table_pages)
     toc = False
     for page in pages:
         lines = [line for line in page.lines if line.text.strip()]
-        if page.number in skip or not lines or not _is_prose_page(lines) or _is_table_page(lines):
+        if page.number in table_pages:
+            # a table's page: only the narrative before or after the table is kept
+            lines = (
+                [line for line in lines if not _TABLE_NOTE.match(clean_text(line.text))]
+                if _has_prose(lines)
+                else []
+            )
+        lines = [line for line in lines if not _EMPTY_TABLE_NOTE.match(clean_text(line.text))]
+        if not lines or not _is_prose_page(lines) or _is_table_page(lines):
             toc = False
             continue
         if _is_toc_page(lines):
             toc = True
-            continue
+            lines = _after_toc(lines)  # the first part's heading may follow the contents
+            if not lines:
+                continue
         if toc:
             texts = [clean_text(line.text) for line in lines]
             if len(texts) <= 40 and sum(_heading_like(t) for t in texts) >= 0.8 * len(texts):
@@ -800,6 +893,8 @@ def build_sections(doc_id: str, paragraphs: list[Paragraph]) -> list[dict]:
     part: str | None = None
     part_title: str | None = None
     current: _Section | None = None
+    numbered: list[str] = []  # the numbers of the part's sections so far
+    nested = False  # the part's numbering restarted at 一: a list inside a section
 
     def close() -> None:
         nonlocal current
@@ -815,7 +910,17 @@ def build_sections(doc_id: str, paragraphs: list[Paragraph]) -> list[dict]:
             else:
                 part, part_title = None, paragraph.heading
             current = _Section(part, part_title, None, part_title, list(paragraph.pages))
+            numbered, nested = [], False
+        elif (
+            paragraph.kind == "level1"
+            and current is not None
+            and (nested or paragraph.label == "一" and numbered)
+        ):
+            nested = True  # 一、二、… again inside 三、: the section's own list, kept in its text
+            current.texts.append(paragraph.text)
+            current.pages.extend(paragraph.pages)
         elif paragraph.kind == "level1":
+            numbered.append(paragraph.label or "")
             close()
             heading, rest = _split_heading(paragraph)
             current = _Section(part, part_title, paragraph.label, heading, list(paragraph.pages))
@@ -908,7 +1013,11 @@ def load_fact_patterns(path: str | None = None) -> FactPatterns:
 
     source = Path(path) if path else MAPPINGS_DIR / FACTS_FILE
     vocabulary = FactVocabulary.model_validate(load_yaml(source))
-    words = sorted(("增加", "增长", "上升", "提高", "上调", "增", *vocabulary.decrease_words), key=len, reverse=True)
+    words = sorted(
+        ("增加", "增长", "上升", "提高", "上调", "增", *vocabulary.decrease_words),
+        key=len,
+        reverse=True,
+    )
     defines = {
         **vocabulary.defines,
         "DIR": "|".join(map(re.escape, words)),
@@ -925,7 +1034,9 @@ def load_fact_patterns(path: str | None = None) -> FactPatterns:
             facts = {name[2:] for name in regex.groupindex if name[:2] in ("v_", "u_", "d_", "s_")}
             unknown = (facts | set(rule.constant)) - set(vocabulary.facts)
             if unknown:
-                raise ValueError(f"{source.name}: rule {index} ({rule.note}) names unknown facts {sorted(unknown)}")
+                raise ValueError(
+                    f"{source.name}: rule {index} ({rule.note}) names unknown facts {sorted(unknown)}"
+                )
             if not facts and not rule.constant:
                 raise ValueError(f"{source.name}: rule {index} ({rule.note}) states no fact")
             regexes.append(regex)
@@ -960,7 +1071,9 @@ def _item_of(match: re.Match[str]) -> tuple[str | None, str | None]:
     return item or None, code
 
 
-def extract_facts(doc_id: str, paragraphs: list[Paragraph], patterns: FactPatterns | None = None) -> list[dict]:
+def extract_facts(
+    doc_id: str, paragraphs: list[Paragraph], patterns: FactPatterns | None = None
+) -> list[dict]:
     """``facts`` rows: the figures the narrative states (rules in ``mappings/facts.yml``)."""
     patterns = patterns or default_fact_patterns()
     vocabulary = patterns.vocabulary
@@ -1013,7 +1126,9 @@ def extract_facts(doc_id: str, paragraphs: list[Paragraph], patterns: FactPatter
                 "sentence": row["sentence"],
                 "page": row["page"],
                 "family": definition.family,
-                "value_yuan": round(row["value"] * _UNIT_FACTORS[unit], 2) if definition.kind == "money" else None,
+                "value_yuan": round(row["value"] * _UNIT_FACTORS[unit], 2)
+                if definition.kind == "money"
+                else None,
                 "item": row.get("item"),
                 "code": row.get("code"),
             }
@@ -1026,8 +1141,13 @@ def _facts_of(match, rule, vocabulary, decrease, paragraph: Paragraph, text: str
     sentence = _sentence(paragraph.text, match.start(), match.end())
     page = paragraph.page_at(match.start())
     rows = []
-    facts = {name[2:] for name, value in groups.items() if value is not None and name[:2] in ("v_", "s_")}
-    for fact in sorted(facts, key=lambda f: match.start("v_" + f) if groups.get("v_" + f) else match.start("s_" + f)):
+    facts = {
+        name[2:] for name, value in groups.items() if value is not None and name[:2] in ("v_", "s_")
+    }
+    for fact in sorted(
+        facts,
+        key=lambda f: match.start("v_" + f) if groups.get("v_" + f) else match.start("s_" + f),
+    ):
         definition = vocabulary.facts[fact]
         if groups.get(f"v_{fact}") is not None:
             value = _number(groups[f"v_{fact}"])
@@ -1039,9 +1159,19 @@ def _facts_of(match, rule, vocabulary, decrease, paragraph: Paragraph, text: str
         unit = groups.get(f"u_{fact}") or definition.unit
         if definition.kind == "count":
             value = float(int(value))
-        rows.append({"fact": fact, "value": value, "unit": unit, "sentence": sentence, "page": page})
+        rows.append(
+            {"fact": fact, "value": value + 0.0, "unit": unit, "sentence": sentence, "page": page}
+        )  # no -0.0
     for fact, value in rule.constant.items():
-        rows.append({"fact": fact, "value": float(value), "unit": vocabulary.facts[fact].unit, "sentence": sentence, "page": page})
+        rows.append(
+            {
+                "fact": fact,
+                "value": float(value),
+                "unit": vocabulary.facts[fact].unit,
+                "sentence": sentence,
+                "page": page,
+            }
+        )
     return rows
 
 
@@ -1057,12 +1187,21 @@ class Narrative:
     facts: list[dict]
 
 
-def read_narrative(doc_id: str, pages: Iterable[PageContent | NarrativePage], table_pages: Iterable[int] = ()) -> Narrative:
+def read_narrative(
+    doc_id: str, pages: Iterable[PageContent | NarrativePage], table_pages: Iterable[int] = ()
+) -> Narrative:
     """Sections and facts of one document from its pages' narrative lines (the ``lines`` of
     pages made by :func:`narrative_page_lines`); ``table_pages`` are skipped."""
-    narrative = [p if isinstance(p, NarrativePage) else NarrativePage(p.number, p.width, p.height, list(p.lines)) for p in pages]
+    narrative = [
+        p
+        if isinstance(p, NarrativePage)
+        else NarrativePage(p.number, p.width, p.height, list(p.lines))
+        for p in pages
+    ]
     paragraphs = read_paragraphs(narrative, table_pages)
-    return Narrative(paragraphs, build_sections(doc_id, paragraphs), extract_facts(doc_id, paragraphs))
+    return Narrative(
+        paragraphs, build_sections(doc_id, paragraphs), extract_facts(doc_id, paragraphs)
+    )
 
 
 # --------------------------------------------------------------------------- cross-checks
@@ -1083,7 +1222,9 @@ def _table_row(check: FactCheck, fact: dict, rows: list[dict]) -> dict | None:
         and r.get("amount_yuan") is not None
     ]
     if check.by_code:
-        return next((r for r in candidates if fact.get("code") and r.get("code") == fact["code"]), None)
+        return next(
+            (r for r in candidates if fact.get("code") and r.get("code") == fact["code"]), None
+        )
     for name in check.names:
         found = next((r for r in candidates if r.get("name") == name), None)
         if found is not None:
@@ -1091,12 +1232,16 @@ def _table_row(check: FactCheck, fact: dict, rows: list[dict]) -> dict | None:
     if check.contains:
         for r in candidates:
             name = r.get("name") or ""
-            if any(t in name for t in check.contains) and not any(t in name for t in check.not_contains):
+            if any(t in name for t in check.contains) and not any(
+                t in name for t in check.not_contains
+            ):
                 return r
     return None
 
 
-def cross_check_totals(facts: Iterable[dict], line_items: Iterable[dict], patterns: FactPatterns | None = None) -> list[dict]:
+def cross_check_totals(
+    facts: Iterable[dict], line_items: Iterable[dict], patterns: FactPatterns | None = None
+) -> list[dict]:
     """Compare the totals the narrative states with the tables' figures.
 
     ``facts`` and ``line_items`` are one document's rows (dicts with the datasets' columns).
@@ -1113,7 +1258,9 @@ def cross_check_totals(facts: Iterable[dict], line_items: Iterable[dict], patter
     """
     patterns = patterns or default_fact_patterns()
     rows = list(line_items)
-    rows = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()} for r in rows]  # NaN → None
+    rows = [
+        {k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()} for r in rows
+    ]  # NaN → None
     by_fact: dict[str, list[dict]] = defaultdict(list)
     for fact in facts:
         fact = {k: (None if isinstance(v, float) and v != v else v) for k, v in fact.items()}
@@ -1144,7 +1291,12 @@ def cross_check_totals(facts: Iterable[dict], line_items: Iterable[dict], patter
                     "detail": (
                         f"{label}: the narrative states {fact['value']:g} {unit} (p.{fact.get('page')}), "
                         f"表{row.get('table_no')} {row.get('name') or row.get('code')} {row.get('measure')} "
-                        f"is {expected / factor:g} {unit}" + ("" if success else f" (differs by {abs(observed - expected) / factor:g} {unit})")
+                        f"is {expected / factor:g} {unit}"
+                        + (
+                            ""
+                            if success
+                            else f" (differs by {abs(observed - expected) / factor:g} {unit})"
+                        )
                     ),
                     "fact": check.fact,
                     "code": fact.get("code"),

@@ -122,7 +122,15 @@ def column_paths(grid: RawGrid, n_header: int) -> list[list[str]]:
 
 def column_roles(paths: list[list[str]], rules: Iterable[ColumnRule]) -> list[str | None]:
     rules = list(rules)
-    return [next((rule.role for rule in rules if rule.matches(path)), None) for path in paths]
+    roles = []
+    for path in paths:
+        role = next((rule.role for rule in rules if rule.matches(path)), None)
+        for k in (2, 3):  # a header cell cut into lines by ruled shading ("单位预留机动经/费")
+            if role is None and len(path) >= k:
+                joined = [*path[:-k], "".join(path[-k:])]
+                role = next((rule.role for rule in rules if rule.matches(joined)), None)
+        roles.append(role)
+    return roles
 
 
 @dataclass(slots=True)
@@ -341,6 +349,16 @@ def _block_classification(path: list[str], ctx: Context) -> str:
     return "function"
 
 
+def _covering_texts(grid: RawGrid, index: int) -> list[str]:
+    """Per atomic column, the text of the cell of row ``index`` that covers it (spans included)."""
+    out = [""] * grid.n_cols
+    if 0 <= index < len(grid.rows):
+        for cell in grid.rows[index]:
+            for col in range(cell.col0, cell.col1 + 1):
+                out[col] = cell.text
+    return out
+
+
 def map_side_by_side(table: TableInstance, ctx: Context) -> list[LineItem]:
     """收入 | 支出 blocks printed side by side: each block is unpivoted on its own."""
     items: list[LineItem] = []
@@ -351,9 +369,12 @@ def map_side_by_side(table: TableInstance, ctx: Context) -> list[LineItem]:
                 blocks.append((index, [], _block_classification(frame.paths[index], ctx)))
             elif role and role not in LABEL_ROLES and blocks:
                 blocks[-1][1].append((index, role))
-        for texts in frame.body:
+        first_body = len(frame.grid.rows) - len(frame.body)
+        for row_index, texts in enumerate(frame.body):
+            covering = _covering_texts(frame.grid, first_body + row_index)
             for label_index, measures, classification in blocks:
-                label = texts[label_index]
+                # a label spanning from the block on its left (支出合计 over 功能分类 and 支出用途)
+                label = texts[label_index] or covering[label_index]
                 if not clean_name(label):
                     continue
                 name = total_name(label, ctx.vocab) or clean_name(label)
@@ -418,6 +439,10 @@ def map_item_columns(table: TableInstance, ctx: Context) -> list[LineItem]:
         label_cols: list[int] = []
         for index, path in enumerate(frame.paths):
             item_rule = next((r for r in ctx.vocab.item_columns if path and r.matches(path)), None)
+            for k in (2, 3):  # a header cell cut into lines by ruled shading ("因公出/国(境)/费")
+                if item_rule is None and len(path) >= k:
+                    joined = [*path[:-k], "".join(path[-k:])]
+                    item_rule = next((r for r in ctx.vocab.item_columns if r.matches(joined)), None)
             if item_rule is None:
                 label_cols.append(index)
                 continue

@@ -108,7 +108,7 @@ def test_no_tables_pdf_unit_name_is_not_a_sentence(bad_batch):
 def test_batch_goes_on_past_bad_files(bad_batch, sample_pdf):
     summaries, curated, _, _ = bad_batch
     sample = summaries[sample_pdf.name]
-    assert sample.status == "ok", sample.reason
+    assert sample.status in ("ok", "warn"), sample.reason
     assert sample.tables == 15
     documents = read(curated, "documents")
     assert len(documents) == len(BAD_FILES) + 1

@@ -70,7 +70,7 @@ def test_flow_sample_ok_and_bad_files_failed(flow_run, sample_pdf):
     _, _, summaries = flow_run
     by_file = {s["file"]: s for s in summaries}
     sample = by_file[sample_pdf.name]
-    assert sample["status"] == "ok", sample["reason"]
+    assert sample["status"] in ("ok", "warn"), sample["reason"]
     assert sample["template"] == "shaanxi-15"
     assert sample["tables"] == 15
     assert sample["line_items"] > 0
@@ -142,7 +142,7 @@ def test_cli_exit_1_when_any_failed_then_0_on_a_clean_rerun(prefect_api, sample_
     documents = pd.read_parquet(curated / "documents").set_index("source_name")
     shown = documents[["status", "reason"]].to_string()
     assert len(documents) == 1 + len(BAD_FILES), shown
-    assert documents.loc[sample_pdf.name, "status"] == "ok", shown
+    assert documents.loc[sample_pdf.name, "status"] in ("ok", "warn"), shown
     assert documents.loc["no-tables.pdf", "status"] == "ok", shown
     assert (documents["status"] == "failed").sum() == len(BAD_FILES) - 1, shown
     assert (curated / "_logs" / "ingest.log").exists()

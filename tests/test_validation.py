@@ -65,7 +65,11 @@ def sibling_pair(rows: dict) -> tuple[str, str, str]:
     """Two 项 codes of one detail table, under different parents, with different totals."""
     totals = {}
     for item in rows["line_items"]:
-        if item["kind"] == "gpb_expenditure_by_function" and item["level"] == 3 and item["measure"] == "total":
+        if (
+            item["kind"] == "gpb_expenditure_by_function"
+            and item["level"] == 3
+            and item["measure"] == "total"
+        ):
             totals[item["code"]] = (item["table_no"], item["amount_yuan"])
     for a, (table_a, total_a) in totals.items():
         for b, (_, total_b) in totals.items():
@@ -76,7 +80,12 @@ def sibling_pair(rows: dict) -> tuple[str, str, str]:
 
 def nonzero_leaf(rows: dict) -> tuple[str, str]:
     for item in rows["line_items"]:
-        if item["kind"] == "gpb_expenditure_by_function" and item["level"] == 3 and item["measure"] == "total" and item["amount_yuan"]:
+        if (
+            item["kind"] == "gpb_expenditure_by_function"
+            and item["level"] == 3
+            and item["measure"] == "total"
+            and item["amount_yuan"]
+        ):
             return item["table_no"], item["code"]
     raise LookupError("no non-zero 项 row")
 
@@ -126,15 +135,23 @@ def test_sample_has_no_error_and_its_known_inconsistencies_are_warnings(sample_r
     failing = {r["check"]: r for r in report.rows if not r["success"]}
     # the seed's tables disagree by 0.01 万元 (表5 合计 311.45 vs 表6 合计 311.44): a warning
     assert failing["cross.function_econ"]["severity"] == "warn"
-    assert {failing["cross.function_econ"]["observed"], failing["cross.function_econ"]["expected"]} == {
+    assert {
+        failing["cross.function_econ"]["observed"],
+        failing["cross.function_econ"]["expected"],
+    } == {
         "311.45 万元",
         "311.44 万元",
     }
     # 2010504 信息事务 is not in our 2023 function code list: kept, and a warning
-    assert failing["codes.known"]["severity"] == "warn" and failing["codes.known"]["observed"] == "2010504"
+    assert (
+        failing["codes.known"]["severity"] == "warn"
+        and failing["codes.known"]["observed"] == "2010504"
+    )
     assert any(i["code"] == "2010504" for i in sample_rows["line_items"])
     # 表10's project "12345平台管理经费" is read as unit 12345 + "平台管理经费": a misread label
-    assert failing["codes.unit"]["severity"] == "warn" and failing["codes.unit"]["observed"] == "12345"
+    assert (
+        failing["codes.unit"]["severity"] == "warn" and failing["codes.unit"]["observed"] == "12345"
+    )
     assert set(failing) == {"cross.function_econ", "codes.known", "codes.unit"}
     assert report.status == "warn" and report.reason is None
     store.to_table("validations", report.rows)  # the rows fit the dataset's schema
@@ -149,11 +166,22 @@ def _basic_column(rows: dict) -> dict:
     for item in rows["line_items"]:
         if item["table_no"] == "5" and item["measure"] == "basic_personnel":
             public = next(
-                i for i in rows["line_items"]
-                if i["table_no"] == "5" and i["code"] == item["code"] and i["name"] == item["name"] and i["measure"] == "basic_public"
+                i
+                for i in rows["line_items"]
+                if i["table_no"] == "5"
+                and i["code"] == item["code"]
+                and i["name"] == item["name"]
+                and i["measure"] == "basic_public"
             )
             total = round(float(item["amount_printed"]) + float(public["amount_printed"]), 2)
-            extra.append({**item, "measure": "basic", "amount_printed": f"{total:.2f}", "amount_yuan": total * 10000})
+            extra.append(
+                {
+                    **item,
+                    "measure": "basic",
+                    "amount_printed": f"{total:.2f}",
+                    "amount_yuan": total * 10000,
+                }
+            )
     out = dict(rows)
     out["line_items"] = rows["line_items"] + extra
     return out
@@ -161,27 +189,48 @@ def _basic_column(rows: dict) -> dict:
 
 MUTATIONS = {
     "schema.not_null": lambda r: edit(r, "line_items", 0, name=None),
-    "schema.values": lambda r: edit(r, "line_items", find(r, table_no="5", code="2010350"), classification="functional"),
-    "schema.pattern": lambda r: edit(r, "line_items", find(r, table_no="6", measure="total", level=2), alt_code="5O101"),
+    "schema.values": lambda r: edit(
+        r, "line_items", find(r, table_no="5", code="2010350"), classification="functional"
+    ),
+    "schema.pattern": lambda r: edit(
+        r, "line_items", find(r, table_no="6", measure="total", level=2), alt_code="5O101"
+    ),
     "schema.unique_key": lambda r: {**r, "tables": r["tables"] + [dict(r["tables"][0])]},
-    "codes.length": lambda r: edit(r, "line_items", find(r, table_no="5", code="2010350"), code="201035"),
-    "codes.hierarchy": lambda r: edit(r, "line_items", find(r, table_no="5", code="2010350"), parent_code="20199"),
+    "codes.length": lambda r: edit(
+        r, "line_items", find(r, table_no="5", code="2010350"), code="201035"
+    ),
+    "codes.hierarchy": lambda r: edit(
+        r, "line_items", find(r, table_no="5", code="2010350"), parent_code="20199"
+    ),
     "arith.children_sum": lambda r: bump(r, 1, table_no="5", code="2010350", measure="total"),
     "arith.total_sum": lambda r: bump(r, 1, table_no="5", name="合计", measure="total"),
     "arith.row_total": lambda r: bump(r, 1, table_no="5", code="2010350", measure="project"),
-    "arith.basic_parts": lambda r: bump(_basic_column(r), 1, table_no="5", code="2010350", measure="basic"),
+    "arith.basic_parts": lambda r: bump(
+        _basic_column(r), 1, table_no="5", code="2010350", measure="basic"
+    ),
     "arith.sources_sum": lambda r: bump(r, 1, table_no="2", name="合计", measure="total"),
-    "arith.three_public": lambda r: bump(r, 1, table_no="12", name="“三公”经费合计", measure="amount"),
+    "arith.three_public": lambda r: bump(
+        r, 1, table_no="12", name="“三公”经费合计", measure="amount"
+    ),
     "arith.change": lambda r: bump(r, 1, table_no="12", name="公务接待费", measure="change"),
     "arith.perf_funds": lambda r: bump(r, 1, table_no="14", measure="total"),
-    "arith.project_list": lambda r: bump(r, 1, table_no="10", classification="project", name="合计"),
-    "arith.summary_items": lambda r: bump(r, 1, table_no="1", classification="income_source", name="事业收入"),
-    "cross.block_totals": lambda r: bump(r, 1, table_no="1", classification="econ_gov", name="合计"),
+    "arith.project_list": lambda r: bump(
+        r, 1, table_no="10", classification="project", name="合计"
+    ),
+    "arith.summary_items": lambda r: bump(
+        r, 1, table_no="1", classification="income_source", name="事业收入"
+    ),
+    "cross.block_totals": lambda r: bump(
+        r, 1, table_no="1", classification="econ_gov", name="合计"
+    ),
     "cross.summary_totals": lambda r: bump(r, 1, table_no="3", name="合计", measure="total"),
     "cross.gpb_totals": lambda r: bump(r, 1, table_no="2", name="合计", measure="gpb"),
     "cross.function_econ": lambda r: bump(r, 1, table_no="6", name="合计", measure="project"),
     "cross.basic_tables": lambda r: bump(r, 1, table_no="7", code="2010350", measure="total"),
-    "completeness.tables": lambda r: {**r, "tables": [t for t in r["tables"] if t["table_no"] != "5"]},
+    "completeness.tables": lambda r: {
+        **r,
+        "tables": [t for t in r["tables"] if t["table_no"] != "5"],
+    },
 }
 
 
@@ -216,27 +265,46 @@ def test_columns_and_types_are_checked_against_the_contract():
     con = connect()
     for dataset in VALIDATED:
         create_dataset_table(con, dataset, contract_types(dataset))
-    types = [(n, "REAL" if n == "pages" else t) for n, t in contract_types("documents") if n != "sha256"]
+    types = [
+        (n, "REAL" if n == "pages" else t) for n, t in contract_types("documents") if n != "sha256"
+    ]
     create_dataset_table(con, "documents", types)
-    insert_rows(con, "documents", [n for n, _ in types], [tuple("0123456789abcdef" if n == "doc_id" else None for n, _ in types)])
+    insert_rows(
+        con,
+        "documents",
+        [n for n, _ in types],
+        [tuple("0123456789abcdef" if n == "doc_id" else None for n, _ in types)],
+    )
     checks = {i.check: i for i in evaluate_fast(con, ["0123456789abcdef"])}
-    assert checks["schema.columns"].subject == "documents" and "sha256" not in checks["schema.columns"].observed
-    assert checks["schema.types"].observed == "REAL" and checks["schema.types"].expected == "INTEGER"
+    assert (
+        checks["schema.columns"].subject == "documents"
+        and "sha256" not in checks["schema.columns"].observed
+    )
+    assert (
+        checks["schema.types"].observed == "REAL" and checks["schema.types"].expected == "INTEGER"
+    )
 
 
 # --------------------------------------------------------------------------- tolerance and the gate
 
 
 def test_a_rounding_sized_disagreement_is_a_warning_a_larger_one_an_error(sample_rows):
-    small = finding(bump(sample_rows, 0.01, table_no="5", code="2010350", measure="total"), "arith.children_sum")
+    small = finding(
+        bump(sample_rows, 0.01, table_no="5", code="2010350", measure="total"), "arith.children_sum"
+    )
     assert not small["success"] and small["severity"] == "warn"
     assert (small["observed"], small["expected"]) == ("276.63 万元", "276.64 万元")
-    large = finding(bump(sample_rows, 0.05, table_no="5", code="2010350", measure="total"), "arith.children_sum")
+    large = finding(
+        bump(sample_rows, 0.05, table_no="5", code="2010350", measure="total"), "arith.children_sum"
+    )
     assert large["severity"] == "error"
 
 
 def test_an_error_finding_fails_the_document(sample_rows):
-    rows = {k: [dict(r) for r in v] for k, v in bump(sample_rows, 1, table_no="5", name="合计", measure="total").items()}
+    rows = {
+        k: [dict(r) for r in v]
+        for k, v in bump(sample_rows, 1, table_no="5", name="合计", measure="total").items()
+    }
     summary = DocumentSummary("sample.pdf", rows["documents"][0]["doc_id"])
     apply_validation(rows, summary)
     document = rows["documents"][0]
@@ -251,7 +319,9 @@ def test_ingest_writes_validations_and_status(sample_pdf, tmp_path):
     summary = ingest_document(sample_pdf, tmp_path)
     assert (summary.status, summary.n_errors, summary.n_warnings) == ("warn", 0, 3)
     validations = pq.read_table(tmp_path / "validations").to_pylist()
-    assert len(validations) == len(CHECKS) and {r["doc_id"] for r in validations} == {summary.doc_id}
+    assert len(validations) == len(CHECKS) and {r["doc_id"] for r in validations} == {
+        summary.doc_id
+    }
     assert pq.read_table(tmp_path / "documents").to_pylist()[0]["status"] == "warn"
     again = ingest_document(sample_pdf, tmp_path)  # skipped: counts read back from the store
     assert again.skipped and (again.n_errors, again.n_warnings) == (0, 3)
@@ -261,7 +331,10 @@ def test_summary_status_shows_the_counts():
     from flows.cli import _status_text
 
     assert _status_text({"status": "warn", "n_warnings": 3}) == "warn (3)"
-    assert _status_text({"status": "failed", "n_errors": 2, "n_warnings": 1}) == "failed (2 errors, 1 warning)"
+    assert (
+        _status_text({"status": "failed", "n_errors": 2, "n_warnings": 1})
+        == "failed (2 errors, 1 warning)"
+    )
     assert _status_text({"status": "ok"}) == "ok"
 
 
@@ -322,14 +395,24 @@ def test_gx_validate_command_matches_the_ingest(sample_pdf, sample_rows, tmp_pat
     mutant["tables"] = mutant["tables"] + [dict(mutant["tables"][0])]
     apply_validation(mutant, DocumentSummary("mutant.pdf", bad_id))
     store.write_document(curated, bad_id, mutant)
-    before = {r["doc_id"] + r["check"]: r for r in pq.read_table(curated / "validations").to_pylist()}
+    before = {
+        r["doc_id"] + r["check"]: r for r in pq.read_table(curated / "validations").to_pylist()
+    }
     assert before[bad_id + "arith.children_sum"]["severity"] == "error"
 
     result = CliRunner().invoke(app, ["validate", "--curated", str(curated)])
     assert result.exit_code == 1, result.output  # the mutant failed
-    assert "data docs:" in result.output and (curated / "_validation" / "data_docs" / "index.html").exists()
-    after = {r["doc_id"] + r["check"]: r for r in pq.read_table(curated / "validations").to_pylist()}
+    assert (
+        "data docs:" in result.output
+        and (curated / "_validation" / "data_docs" / "index.html").exists()
+    )
+    after = {
+        r["doc_id"] + r["check"]: r for r in pq.read_table(curated / "validations").to_pylist()
+    }
     assert after == before
-    assert not any("GX could not evaluate" in (r["subject"] if "subject" in r else r["detail"] or "") for r in after.values())
+    assert not any(
+        "GX could not evaluate" in (r["subject"] if "subject" in r else r["detail"] or "")
+        for r in after.values()
+    )
     statuses = {r["doc_id"]: r["status"] for r in pq.read_table(curated / "documents").to_pylist()}
     assert statuses == {good.doc_id: "warn", bad_id: "failed"}

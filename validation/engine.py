@@ -88,19 +88,21 @@ def reference_rows() -> tuple[list[tuple], list[tuple]]:
         for e in load_code_list(classification)
     ]
     tables = [
-        (t.id, r.table_no, r.kind, int(r.required))
-        for t in default_templates()
-        for r in t.tables
+        (t.id, r.table_no, r.kind, int(r.required)) for t in default_templates() for r in t.tables
     ]
     return codes, tables
 
 
 def create_reference(con: sqlite3.Connection) -> None:
     codes, tables = reference_rows()
-    con.execute("CREATE TABLE ref_codes (classification TEXT, code TEXT, name TEXT, valid_from INTEGER, valid_to INTEGER)")
+    con.execute(
+        "CREATE TABLE ref_codes (classification TEXT, code TEXT, name TEXT, valid_from INTEGER, valid_to INTEGER)"
+    )
     con.execute("CREATE INDEX ref_codes_code ON ref_codes (code, classification)")
     con.executemany("INSERT INTO ref_codes VALUES (?, ?, ?, ?, ?)", codes)
-    con.execute("CREATE TABLE ref_template_tables (template TEXT, table_no TEXT, kind TEXT, required INTEGER)")
+    con.execute(
+        "CREATE TABLE ref_template_tables (template TEXT, table_no TEXT, kind TEXT, required INTEGER)"
+    )
     con.executemany("INSERT INTO ref_template_tables VALUES (?, ?, ?, ?)", tables)
     con.commit()
 
@@ -112,7 +114,9 @@ def connect(path: str = ":memory:") -> sqlite3.Connection:
     return con
 
 
-def create_dataset_table(con: sqlite3.Connection, dataset: str, types: Sequence[tuple[str, str]]) -> None:
+def create_dataset_table(
+    con: sqlite3.Connection, dataset: str, types: Sequence[tuple[str, str]]
+) -> None:
     con.execute(f'DROP TABLE IF EXISTS "{dataset}"')
     columns = ", ".join(f'"{name}" {sql_type}' for name, sql_type in types)
     con.execute(f'CREATE TABLE "{dataset}" ({columns})')
@@ -126,7 +130,9 @@ def arrow_types(schema: pa.Schema) -> list[tuple[str, str]]:
     return [(f.name, _ARROW_SQL.get(f.type, str(f.type).upper())) for f in schema]
 
 
-def insert_rows(con: sqlite3.Connection, dataset: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+def insert_rows(
+    con: sqlite3.Connection, dataset: str, columns: Sequence[str], rows: Iterable[Sequence]
+) -> None:
     marks = ", ".join("?" for _ in columns)
     con.executemany(f'INSERT INTO "{dataset}" VALUES ({marks})', rows)
 
@@ -175,7 +181,10 @@ def subject_of(dataset: str, expectation: dict) -> str:
     kwargs = expectation["kwargs"]
     if "column" in kwargs:
         return f"{dataset}.{kwargs['column']}"
-    if "column_list" in kwargs and expectation["type"] != "expect_table_columns_to_match_ordered_list":
+    if (
+        "column_list" in kwargs
+        and expectation["type"] != "expect_table_columns_to_match_ordered_list"
+    ):
         return f"{dataset}.({', '.join(kwargs['column_list'])})"
     return dataset
 
@@ -244,15 +253,21 @@ def evaluate_fast(con: sqlite3.Connection, doc_ids: Sequence[str]) -> list[Insta
             if kind == "expect_table_columns_to_match_ordered_list":
                 if order != kwargs["column_list"]:
                     instances += [
-                        column_instance(dataset, expectation, d, None, ", ".join(order)) for d in doc_ids
+                        column_instance(dataset, expectation, d, None, ", ".join(order))
+                        for d in doc_ids
                     ]
                 continue
             if kind == "expect_column_values_to_be_of_type":
                 if declared[column].upper() != kwargs["type_"].upper():
-                    instances += [column_instance(dataset, expectation, d, None, declared[column]) for d in doc_ids]
+                    instances += [
+                        column_instance(dataset, expectation, d, None, declared[column])
+                        for d in doc_ids
+                    ]
                 continue
             if kind == "unexpected_rows_expectation":
-                instances += row_instances(expectation, _records(con, query_for(expectation, dataset)))
+                instances += row_instances(
+                    expectation, _records(con, query_for(expectation, dataset))
+                )
                 continue
             params: tuple = ()
             if kind == "expect_column_values_to_not_be_null":
@@ -264,13 +279,16 @@ def evaluate_fast(con: sqlite3.Connection, doc_ids: Sequence[str]) -> list[Insta
             elif kind == "expect_column_values_to_match_regex":
                 where = f'"{column}" IS NOT NULL AND NOT regexp(?, "{column}")'
                 params = (kwargs["regex"],)
-            elif kind in {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}:
+            elif kind in {
+                "expect_column_values_to_be_unique",
+                "expect_compound_columns_to_be_unique",
+            }:
                 columns = kwargs.get("column_list") or [column]
                 if any(c not in declared for c in columns):
                     continue
                 key = ", ".join(f'"{c}"' for c in columns)
                 where = (
-                    f"({key}) IN (SELECT {key} FROM \"{dataset}\" GROUP BY {key} HAVING COUNT(*) > 1)"
+                    f'({key}) IN (SELECT {key} FROM "{dataset}" GROUP BY {key} HAVING COUNT(*) > 1)'
                 )
                 column = None
             else:
@@ -313,8 +331,17 @@ def aggregate(instances: Iterable[Instance], doc_ids: Iterable[str]) -> dict[str
             found = sorted(set(by_key.get((doc_id, check.id), ())), key=_order)
             if not found:
                 rows.append(
-                    {"doc_id": doc_id, "check": check.id, "severity": check.severity, "success": True,
-                     "observed": None, "expected": None, "table_no": None, "detail": None, "n_failed": 0}
+                    {
+                        "doc_id": doc_id,
+                        "check": check.id,
+                        "severity": check.severity,
+                        "success": True,
+                        "observed": None,
+                        "expected": None,
+                        "table_no": None,
+                        "detail": None,
+                        "n_failed": 0,
+                    }
                 )
                 continue
             worst = found[0]
@@ -330,9 +357,15 @@ def aggregate(instances: Iterable[Instance], doc_ids: Iterable[str]) -> dict[str
                 tally += f", {n_errors} beyond rounding tolerance"
             rows.append(
                 {
-                    "doc_id": doc_id, "check": check.id, "severity": severity, "success": False,
-                    "observed": worst.observed, "expected": worst.expected, "table_no": worst.table_no,
-                    "detail": f"{tally}: {shown}{more}", "n_failed": len(found),
+                    "doc_id": doc_id,
+                    "check": check.id,
+                    "severity": severity,
+                    "success": False,
+                    "observed": worst.observed,
+                    "expected": worst.expected,
+                    "table_no": worst.table_no,
+                    "detail": f"{tally}: {shown}{more}",
+                    "n_failed": len(found),
                 }
             )
         out[doc_id] = rows
@@ -366,7 +399,9 @@ def validate_rows(rows_by_dataset: dict[str, list[dict]]) -> Report:
             columns = DATASETS[dataset].column_names
             con.execute(f'DELETE FROM "{dataset}"')
             insert_rows(
-                con, dataset, columns,
+                con,
+                dataset,
+                columns,
                 (tuple(row.get(c) for c in columns) for row in rows_by_dataset.get(dataset, ())),
             )
         doc_ids = [r["doc_id"] for r in rows_by_dataset.get("documents", ())]

@@ -90,7 +90,9 @@ def _expectation_config(expectation: dict):
     ).to_domain_obj()
 
 
-def _instances(dataset: str, expectation: dict, result, doc_ids: list[str], definition) -> list[Instance]:
+def _instances(
+    dataset: str, expectation: dict, result, doc_ids: list[str], definition
+) -> list[Instance]:
     """The failing instances of one GX expectation result."""
     kind = expectation["type"]
     if result.success:
@@ -98,7 +100,15 @@ def _instances(dataset: str, expectation: dict, result, doc_ids: list[str], defi
     message = _exception(result.exception_info or {})
     if message is not None:
         return [
-            Instance(d, expectation["meta"]["check"], "error", None, f"{dataset}: GX could not evaluate", message, None)
+            Instance(
+                d,
+                expectation["meta"]["check"],
+                "error",
+                None,
+                f"{dataset}: GX could not evaluate",
+                message,
+                None,
+            )
             for d in doc_ids
         ]
     res = result.result or {}
@@ -115,7 +125,9 @@ def _instances(dataset: str, expectation: dict, result, doc_ids: list[str], defi
     out = []
     for index in res.get("unexpected_index_list") or []:
         value = index.get(column) if column else None
-        out.append(column_instance(dataset, expectation, index.get("doc_id"), index.get("table_no"), value))
+        out.append(
+            column_instance(dataset, expectation, index.get("doc_id"), index.get("table_no"), value)
+        )
     return out
 
 
@@ -143,7 +155,10 @@ def run_gx(curated: Path, build_docs: bool = True) -> GxRun:
             site_config={
                 "class_name": "SiteBuilder",
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
             },
         )
     source = context.data_sources.add_sqlite("curated", connection_string=f"sqlite:///{database}")
@@ -166,7 +181,10 @@ def run_gx(curated: Path, build_docs: bool = True) -> GxRun:
         )
         index_columns = ["doc_id"] + (["table_no"] if has_table_no(dataset) else [])
         results = definition.run(
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns}
+            result_format={
+                "result_format": "COMPLETE",
+                "unexpected_index_column_names": index_columns,
+            }
         )
         for expectation, result in zip(suite_dict["expectations"], _in_suite_order(suite, results)):
             instances += _instances(dataset, expectation, result, doc_ids, definition)

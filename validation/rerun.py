@@ -32,7 +32,11 @@ class DocumentResult:
 def _extraction_failed(row: dict) -> bool:
     """A document that could not be read at all keeps its status: there is nothing to validate."""
     reason = row.get("reason") or ""
-    return row.get("status") == "failed" and not reason.startswith(VALIDATION_REASON) and row.get("pages") is None
+    return (
+        row.get("status") == "failed"
+        and not reason.startswith(VALIDATION_REASON)
+        and row.get("pages") is None
+    )
 
 
 def validate_store(curated: Path, build_docs: bool = True) -> tuple[list[DocumentResult], GxRun]:
@@ -46,11 +50,20 @@ def validate_store(curated: Path, build_docs: bool = True) -> tuple[list[Documen
         except Exception:
             continue
         if _extraction_failed(document):
-            store.write_atomic(store.to_table("validations", []), store.doc_file(curated, "validations", doc_id))
-            results.append(DocumentResult(doc_id, document.get("source_name"), "failed", 0, 0, document.get("reason")))
+            store.write_atomic(
+                store.to_table("validations", []), store.doc_file(curated, "validations", doc_id)
+            )
+            results.append(
+                DocumentResult(
+                    doc_id, document.get("source_name"), "failed", 0, 0, document.get("reason")
+                )
+            )
             continue
         report = report_for(by_doc[doc_id])
-        store.write_atomic(store.to_table("validations", report.rows), store.doc_file(curated, "validations", doc_id))
+        store.write_atomic(
+            store.to_table("validations", report.rows),
+            store.doc_file(curated, "validations", doc_id),
+        )
         reason = document.get("reason")
         if report.status == "failed":
             reason = report.reason
@@ -60,6 +73,13 @@ def validate_store(curated: Path, build_docs: bool = True) -> tuple[list[Documen
             document.update(status=report.status, reason=reason)
             store.write_atomic(store.to_table("documents", [document]), path)
         results.append(
-            DocumentResult(doc_id, document.get("source_name"), report.status, report.n_errors, report.n_warnings, reason)
+            DocumentResult(
+                doc_id,
+                document.get("source_name"),
+                report.status,
+                report.n_errors,
+                report.n_warnings,
+                reason,
+            )
         )
     return results, run

@@ -56,7 +56,11 @@ def schema_expectations(dataset: Dataset) -> list[dict]:
         )
         if not column.nullable:
             out.append(
-                _expectation("expect_column_values_to_not_be_null", {"column": column.name}, "schema.not_null")
+                _expectation(
+                    "expect_column_values_to_not_be_null",
+                    {"column": column.name},
+                    "schema.not_null",
+                )
             )
         if column.enum:
             out.append(
@@ -90,7 +94,10 @@ def schema_expectations(dataset: Dataset) -> list[dict]:
         out.append(
             _expectation(
                 "unexpected_rows_expectation",
-                {"unexpected_rows_query": query, "description": f"the primary key ({', '.join(key)}) is unique"},
+                {
+                    "unexpected_rows_query": query,
+                    "description": f"the primary key ({', '.join(key)}) is unique",
+                },
                 "schema.unique_key",
             )
         )
@@ -167,7 +174,10 @@ def load_suites(folder: Path = SUITES_DIR) -> dict[str, dict]:
 
 def main() -> None:
     for path in write_suites():
-        print(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path, file=sys.stderr)
+        print(
+            path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path,
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":
