@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .base import Char, PageContent, Rule
@@ -57,7 +57,24 @@ def open_pdfium(path: Path):  # -> pypdfium2.PdfDocument
     return pdf
 
 
-def _read_chars(page, height: float) -> list[Char]:
+Transform = Callable[[float, float], tuple[float, float]]
+
+
+def display_transform(rotation: int, width: float, height: float) -> Transform:
+    """Map PDF user space (origin bottom-left, unrotated) to the displayed page with its origin
+    top-left, honouring the page's ``/Rotate`` (pdfplumber/pdfminer apply it too): landscape
+    tables printed on portrait pages turned by ``/Rotate 90`` read like any other page.
+    ``width``/``height`` are the displayed (rotated) page size."""
+    if rotation == 90:
+        return lambda x, y: (y, x)
+    if rotation == 180:
+        return lambda x, y: (width - x, y)
+    if rotation == 270:
+        return lambda x, y: (width - y, height - x)
+    return lambda x, y: (x, height - y)
+
+
+def _read_chars(page, to_display: Transform) -> list[Char]:
     import pypdfium2.raw as raw
 
     textpage = page.get_textpage()
@@ -74,22 +91,15 @@ def _read_chars(page, height: float) -> list[Char]:
             if not raw.FPDFText_GetLooseCharBox(textpage, index, rect):
                 continue
             size = raw.FPDFText_GetFontSize(textpage, index)
-            chars.append(
-                Char(
-                    text,
-                    float(rect.left),
-                    float(rect.right),
-                    height - float(rect.top),
-                    height - float(rect.bottom),
-                    float(size),
-                )
-            )
+            xa, ya = to_display(float(rect.left), float(rect.top))
+            xb, yb = to_display(float(rect.right), float(rect.bottom))
+            chars.append(Char(text, min(xa, xb), max(xa, xb), min(ya, yb), max(ya, yb), float(size)))
     finally:
         textpage.close()
     return chars
 
 
-def _path_rules(obj, height: float) -> list[Rule]:
+def _path_rules(obj, to_display: Transform) -> list[Rule]:
     """Horizontal and vertical segments of one path object, in top-left coordinates."""
     import pypdfium2.raw as raw
 
@@ -110,7 +120,7 @@ def _path_rules(obj, height: float) -> list[Rule]:
         raw.FPDFPathSegment_GetPoint(segment, ctypes.byref(x), ctypes.byref(y))
         px = matrix.a * x.value + matrix.c * y.value + matrix.e
         py = matrix.b * x.value + matrix.d * y.value + matrix.f
-        point = (px, height - py)
+        point = to_display(px, py)
         kind = raw.FPDFPathSegment_GetType(segment)
         if kind == raw.FPDF_SEGMENT_MOVETO or not points:
             points = [point]
@@ -130,7 +140,7 @@ def _path_rules(obj, height: float) -> list[Rule]:
     return rules
 
 
-def _read_objects(page, height: float) -> tuple[list[Rule], int]:
+def _read_objects(page, to_display: Transform) -> tuple[list[Rule], int]:
     import pypdfium2.raw as raw
 
     rules: list[Rule] = []
@@ -139,14 +149,15 @@ def _read_objects(page, height: float) -> tuple[list[Rule], int]:
         if obj.type == raw.FPDF_PAGEOBJ_IMAGE:
             n_images += 1
         else:
-            rules.extend(_path_rules(obj, height))
+            rules.extend(_path_rules(obj, to_display))
     return _merge_rules(rules), n_images
 
 
 def read_pdfium_page(page, number: int) -> PageContent:
     width, height = page.get_size()
-    chars = _read_chars(page, height)
-    rules, n_images = _read_objects(page, height)
+    to_display = display_transform(page.get_rotation(), width, height)
+    chars = _read_chars(page, to_display)
+    rules, n_images = _read_objects(page, to_display)
     sample = "".join(c.text for c in chars[:2000])
     return PageContent(
         number=number,
