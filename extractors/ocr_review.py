@@ -8,7 +8,9 @@ printed digit, as in :mod:`validation.checks`):
 * **codes**: a 类/款 row equals the sum of its 款/项 rows (same table, measure and column);
 * **totals**: a ``合计``/``总计`` row equals the sum of the level-1 rows;
 * **columns**: in one row, a header group (``基本支出``) equals the sum of its sub-columns
-  (``基本支出/人员经费`` + ``基本支出/公用经费``).
+  (``基本支出/人员经费`` + ``基本支出/公用经费``), and a ``…/小计`` or ``…/合计`` column the sum
+  of its siblings (only in tables where that holds in some row: a "三公" 合计 leaves 会议费
+  and 培训费 out).
 
 Suspicious figures are those in a failing relation, figures printed with more or fewer
 decimals than the rest of their table, and figures the recogniser was unsure of.  Their cells
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 
 CODED = frozenset({"function", "econ_dept", "econ_gov"})
 TOTAL_NAMES = frozenset({"合计", "总计"})
+SUBTOTAL_NAMES = ("合计", "小计")
 UNIT_FACTOR = {"元": 1.0, "千元": 1e3, "万元": 1e4, "亿元": 1e8}
 LOW_CONFIDENCE = 0.9
 MAX_REREADS = 300  # cells per document
@@ -70,7 +73,7 @@ def decimals(text: str) -> int:
 class Relation:
     parent: int
     children: tuple[int, ...]
-    kind: str  # codes | totals | columns
+    kind: str  # codes | totals | columns | subtotals
 
 
 @dataclass(slots=True)
@@ -123,17 +126,48 @@ def find_relations(items: list[dict]) -> list[Relation]:
         )
         rows[key][item.get("column") or ""].append(i)
     for columns in rows.values():
-        for path, members in columns.items():
-            if not path or len(members) != 1:
-                continue
-            kids = [
-                other[0]
-                for sub, other in columns.items()
-                if sub.startswith(path + "/") and "/" not in sub[len(path) + 1 :] and len(other) == 1
-            ]
+        single = {path: members[0] for path, members in columns.items() if path and len(members) == 1}
+        for path, index in single.items():
+            kids = [i for sub, i in single.items() if sub.startswith(path + "/") and "/" not in sub[len(path) + 1 :]]
             if len(kids) >= 2:
-                relations.append(Relation(members[0], tuple(kids), "columns"))
+                relations.append(Relation(index, tuple(kids), "columns"))
+            head, _, last = path.rpartition("/")
+            if last in SUBTOTAL_NAMES:
+                kids = _sibling_parts(single, head, path)
+                if len(kids) >= 2:
+                    relations.append(Relation(index, tuple(kids), "subtotals"))
     return relations
+
+
+def _sibling_parts(single: dict[str, int], head: str, total_path: str) -> list[int]:
+    """The parts a ``…/合计`` or ``…/小计`` column adds up: each sibling column, or a sibling
+    group's own subtotal column, or else the group's columns."""
+    prefix = head + "/" if head else ""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for sub in single:
+        if sub != total_path and sub.startswith(prefix):
+            groups[sub[len(prefix) :].split("/", 1)[0]].append(sub)
+    parts: list[int] = []
+    for name, subs in groups.items():
+        own = prefix + name
+        totals = [f"{own}/{t}" for t in SUBTOTAL_NAMES if f"{own}/{t}" in single]
+        if own in single:
+            parts.append(single[own])
+        elif totals:
+            parts.append(single[totals[0]])
+        else:
+            parts.extend(single[sub] for sub in subs)
+    return parts
+
+
+def _plausible(relations: list[Relation], values: list[float], items: list[dict], steps: dict[str, float]) -> list[Relation]:
+    """Subtotal columns add up different things in different tables (a "三公" 合计 leaves
+    会议费 out): such a relation counts in a table only where it holds in some row."""
+    def signature(r: Relation) -> tuple:
+        return (items[r.parent]["table_no"], items[r.parent].get("column"), tuple(items[c].get("column") for c in r.children))
+
+    held = {signature(r) for r in relations if r.kind == "subtotals" and holds(r, values, items, steps)}
+    return [r for r in relations if r.kind != "subtotals" or signature(r) in held]
 
 
 def _steps(items: list[dict]) -> tuple[dict[str, float], dict[str, int]]:
@@ -171,7 +205,7 @@ def review_items(items: list[dict], ocr) -> ReviewReport:
     ocr_set = set(ocr_items)
     values = [float(item.get("amount_yuan") or 0.0) for item in items]
     steps, usual = _steps(items)
-    relations = [r for r in find_relations(items) if ocr_set & {r.parent, *r.children}]
+    relations = [r for r in _plausible(find_relations(items), values, items, steps) if ocr_set & {r.parent, *r.children}]
     report.checked = len(relations)
     member_of: dict[int, list[Relation]] = defaultdict(list)
     for relation in relations:

@@ -28,7 +28,7 @@ def _context() -> multiprocessing.context.BaseContext:
     global _CONTEXT
     if _CONTEXT is None:
         _CONTEXT = multiprocessing.get_context("forkserver")
-        _CONTEXT.set_forkserver_preload(["flows.pipeline"])
+        _CONTEXT.set_forkserver_preload(["flows.warm"])
     return _CONTEXT
 
 

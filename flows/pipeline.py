@@ -380,3 +380,21 @@ def discover_pdfs(paths: list[Path]) -> list[Path]:
             seen.add(key)
             unique.append(path)
     return unique
+
+
+def warm_up() -> None:
+    """Load every rule file, code list and suite once, so that processes forked afterwards
+    (one per document, from the forkserver) start with warm caches."""
+    from mappings.codelists import CLASSIFICATION_FILES, load_code_list
+    from mappings.loader import form_vocabulary, vocabulary
+    from mappings.narrative import default_fact_patterns
+    from validation.suites import load_suites
+
+    pipeline_version()
+    default_templates()
+    vocabulary()
+    form_vocabulary()
+    default_fact_patterns()
+    load_suites()
+    for classification in CLASSIFICATION_FILES:
+        load_code_list(classification)

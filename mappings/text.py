@@ -19,18 +19,12 @@ _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 BLANK_MARKERS = frozenset({"", "-", "—", "–", "－", "——", "--", "/", "*", "**"})
 
 
+_FOLD_TABLE = {code: code - _FULLWIDTH_OFFSET for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
 def fold_width(text: str) -> str:
     """Fold full-width ASCII (``（１）``) to half-width and the ideographic space to a space."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if 0xFF01 <= code <= 0xFF5E:
-            out.append(chr(code - _FULLWIDTH_OFFSET))
-        elif ch == "\u3000":
-            out.append(" ")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return text.translate(_FOLD_TABLE)
 
 
 def squeeze_spaces(text: str) -> str:

@@ -279,3 +279,26 @@ def test_parse_figure():
     assert parse_figure("1,234.50") == Decimal("1234.50")
     assert parse_figure("(5)") == Decimal("-5")
     assert parse_figure("一、") is None
+
+
+def test_subtotal_columns_count_where_they_hold_somewhere():
+    def row(label, total, a, b):
+        base = {"classification": "three_public", "name": label, "row_label": label}
+        return [
+            {**_item(None, None, total, None, **base), "column": "本年预算/公务用车/小计", "measure": "car"},
+            {**_item(None, None, a, None, **base), "column": "本年预算/公务用车/购置费", "measure": "car_buy"},
+            {**_item(None, None, b, None, **base), "column": "本年预算/公务用车/运行维护费", "measure": "car_run"},
+        ]
+
+    items = row("合计", "4.93", "1.00", "3.93") + row("单位", "4.93", "1.00", "8.93")
+
+    class Reader(FakeOcr):
+        def reread(self, page, boxes):
+            return [[("3.93", 0.99), ("3.93", 0.99)] for _ in boxes]
+
+    report = review_items(items, Reader())
+    assert report.failing_before == 1
+    assert items[5]["amount_printed"] == "3.93"
+    # a relation that holds in no row of its table is not a relation there
+    items = row("合计", "9.99", "1.00", "3.93")
+    assert review_items(items, FakeOcr()).checked == 0

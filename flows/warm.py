@@ -1,0 +1,5 @@
+"""Preloaded by the forkserver: import the pipeline and warm its caches (see isolation)."""
+
+from flows import pipeline
+
+pipeline.warm_up()
