@@ -40,7 +40,7 @@ from .document import group_lines
 log = logging.getLogger(__name__)
 
 # Bump when anything that changes OCR output changes: it is part of every cache key.
-OCR_VERSION = "ocr-3"
+OCR_VERSION = "ocr-4"
 CACHE_ENV = "BUDGET_DISCLOSURES_OCR_CACHE"
 THREADS_ENV = "BUDGET_DISCLOSURES_OCR_THREADS"
 DISABLE_ENV = "BUDGET_DISCLOSURES_OCR"  # "0"/"off" turns OCR off
@@ -56,6 +56,8 @@ REC_HEIGHT = 48
 # Batches narrower than this are padded to it: the recogniser drops characters of short
 # figures in very narrow inputs (PaddleOCR pads to 320, which costs twice as much).
 REC_MIN_WIDTH = 160
+# Text found outside the detector's boxes is kept only when recognised this surely.
+MISSED_MIN_CONFIDENCE = 0.6
 
 
 class OcrUnavailable(RuntimeError):
@@ -383,6 +385,72 @@ def _pieces(boxes: list[np.ndarray], mask: np.ndarray, width: int, height: int) 
     return out
 
 
+def _split_at_columns(piece: TextPiece, binary: np.ndarray, bounds: list[float]) -> list[TextPiece]:
+    """Cut a piece at the blank nearest each column boundary it crosses.
+
+    In a table ruled with horizontal lines only, the columns come from the ruled header and
+    two figures of neighbouring cells come out of the detector as one line; the blank between
+    them (the cells' padding) next to the header's column boundary is where they part.  Text
+    that runs across a boundary without a blank (an overflowing name) is left whole.
+    """
+    inside = [b for b in bounds if piece.x0 + 2 < b < piece.x1 - 2]
+    if not inside:
+        return [piece]
+    region = binary[piece.y0 : piece.y1, piece.x0 : piece.x1]
+    rows = np.nonzero(region.sum(axis=1) > 0)[0]
+    if len(rows) == 0:
+        return [piece]
+    em = float(rows[-1] - rows[0] + 1)
+    blank = region.sum(axis=0) == 0
+    cuts = []
+    for bound in inside:
+        reach = max(2, int(em * 0.6))
+        centre = int(round(bound)) - piece.x0
+        candidates = [c for c in range(max(0, centre - reach), min(len(blank), centre + reach + 1)) if blank[c]]
+        if candidates:
+            cuts.append(min(candidates, key=lambda c: abs(c - centre)))
+    out = []
+    start = 0
+    for cut in sorted(set(cuts)):
+        if cut - start >= 3:
+            out.append(TextPiece(piece.x0 + start, piece.y0, piece.x0 + cut, piece.y1))
+        start = cut + 1
+    if len(region[0]) - start >= 3:
+        out.append(TextPiece(piece.x0 + start, piece.y0, piece.x1, piece.y1))
+    return out or [piece]
+
+
+def _missed_text(binary: np.ndarray, pieces: list[TextPiece], boxes: list[np.ndarray]) -> list[np.ndarray]:
+    """Boxes around ink the detector left out (a short header word in a tiny-print table)."""
+    import cv2
+
+    if not pieces:
+        return []
+    heights = [r[1] - r[0] for p in pieces if (r := _ink_rows(binary, p))]
+    em = float(np.median(heights)) if heights else 0.0
+    if em < 4:
+        return []
+    covered = np.zeros_like(binary)
+    for quad in boxes:
+        cv2.fillPoly(covered, [np.round(quad).astype(np.int32)], 255)
+    for p in pieces:
+        covered[p.y0 : p.y1, p.x0 : p.x1] = 255
+    covered = cv2.dilate(covered, np.ones((3, 3), np.uint8))
+    residual = cv2.bitwise_and(binary, cv2.bitwise_not(covered))
+    joined = cv2.morphologyEx(residual, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(em * 0.6)), 1)))
+    n, _labels, stats, _ = cv2.connectedComponentsWithStats(joined)
+    out = []
+    h_img, w_img = binary.shape
+    for x, y, w, h, area in stats[1:]:
+        if not (0.6 * em <= h <= 2.5 * em and w >= 0.6 * em and area >= 0.2 * w * h):
+            continue
+        pad = em * 0.3
+        x0, y0 = max(0, x - pad), max(0, y - pad)
+        x1, y1 = min(w_img, x + w + pad), min(h_img, y + h + pad)
+        out.append(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32))
+    return out
+
+
 def _ink_rows(binary: np.ndarray, piece: TextPiece) -> tuple[float, float] | None:
     """Top and bottom of the ink in a piece (px), or None when it holds no ink."""
     region = binary[piece.y0 : piece.y1, piece.x0 : piece.x1]
@@ -502,6 +570,30 @@ def _crop(image: np.ndarray, piece: TextPiece, pad: int) -> tuple[np.ndarray, in
     return crop, x0
 
 
+def _column_bounds(rules: list[Rule], scale: float) -> list[tuple[float, float, float, float, list[float]]]:
+    """Per table region (px): its box and the x of every vertical rule in it."""
+    from .grid import find_table_regions
+
+    out = []
+    for x0, top, x1, bottom in find_table_regions(rules):
+        xs = sorted({round(r.pos * scale, 1) for r in rules if r.orientation == "v" and x0 - 2 <= r.pos <= x1 + 2 and r.end >= top - 2 and r.start <= bottom + 2})
+        out.append((x0 * scale, top * scale, x1 * scale, bottom * scale, xs))
+    return out
+
+
+def _text_pieces(boxes: list[np.ndarray], page: LevelPage) -> list[TextPiece]:
+    """Line boxes → pieces cut at the rules and at column boundaries, each holding ink."""
+    h, w = page.clean.shape
+    tables = _column_bounds(page.rules, page.scale)
+    out = []
+    for piece in _pieces(boxes, page.mask, w, h):
+        yc = (piece.y0 + piece.y1) / 2
+        bounds = [b for x0, top, x1, bottom, xs in tables if top <= yc <= bottom for b in xs]
+        parts = _split_at_columns(piece, page.binary, bounds) if bounds else [piece]
+        out.extend(p for p in parts if _ink_rows(page.binary, p) is not None)
+    return out
+
+
 def read_level_page(page: LevelPage, engine: OcrEngine) -> OcrResult:
     """Detect, cut at rules, recognise: the characters of one level page."""
     import cv2
@@ -510,19 +602,16 @@ def read_level_page(page: LevelPage, engine: OcrEngine) -> OcrResult:
     bgr = cv2.cvtColor(page.clean, cv2.COLOR_GRAY2BGR)
     # the detector finds lines of body text as well at ~90 dpi as at 300, in a tenth the time
     boxes = engine.detect(bgr, max_side=int(max(h, w) * min(1.0, DET_DPI / page.dpi)))
-    pieces = _pieces(boxes, page.mask, w, h)
-    pieces = [p for p in pieces if _ink_rows(page.binary, p) is not None]
-    crops = []
-    offsets = []
-    for piece in pieces:
-        crop, x0 = _crop(page.clean, piece, pad=0)
-        crops.append(crop)
-        offsets.append(x0)
-    recognized = engine.recognize(crops) if crops else []
+    pieces = _text_pieces(boxes, page)
+    extra = _text_pieces(_missed_text(page.binary, pieces, boxes), page)
+    crops = [_crop(page.clean, piece, pad=0)[0] for piece in pieces + extra]
+    recognized = engine.recognize(crops)
     chars: list[Char] = []
     confidences: list[float] = []
-    for piece, x0, rec in zip(pieces, offsets, recognized):
-        piece_chars, piece_conf = chars_from_recognized(rec, piece, x0, _ink_rows(page.binary, piece), page.scale)
+    for n, (piece, rec) in enumerate(zip(pieces + extra, recognized)):
+        if n >= len(pieces) and rec.score < MISSED_MIN_CONFIDENCE:
+            continue  # specks and stamps the detector was right to leave out
+        piece_chars, piece_conf = chars_from_recognized(rec, piece, piece.x0, _ink_rows(page.binary, piece), page.scale)
         chars.extend(piece_chars)
         confidences.extend(piece_conf)
     return OcrResult(

@@ -302,3 +302,26 @@ def test_subtotal_columns_count_where_they_hold_somewhere():
     # a relation that holds in no row of its table is not a relation there
     items = row("合计", "9.99", "1.00", "3.93")
     assert review_items(items, FakeOcr()).checked == 0
+
+
+def test_figures_of_neighbouring_cells_part_at_the_column_boundary():
+    binary = np.zeros((30, 200), np.uint8)
+    binary[8:20, 10:58] = 255  # "0.22", right-aligned against the boundary at x = 60
+    binary[8:20, 63:100] = 255  # "0.50", left of its own cell
+    piece = ocr.TextPiece(5, 2, 105, 26)
+    parts = ocr._split_at_columns(piece, binary, [60.0])
+    assert [(p.x0, p.x1) for p in parts] == [(5, 60), (61, 105)]
+    # text running across the boundary without a blank (an overflowing name) stays whole
+    binary[8:20, 55:66] = 255
+    assert ocr._split_at_columns(piece, binary, [60.0]) == [piece]
+
+
+def test_ink_the_detector_missed_is_boxed_for_a_second_look():
+    binary = np.zeros((200, 400), np.uint8)
+    binary[20:32, 20:120] = 255  # a detected line
+    binary[100:112, 200:226] = 255  # a short word the detector missed
+    binary[150:152, 300:302] = 255  # a speck
+    detected = ocr.TextPiece(15, 15, 125, 37)
+    quad = np.array([[15, 15], [125, 15], [125, 37], [15, 37]], np.float32)
+    (box,) = ocr._missed_text(binary, [detected], [quad])
+    assert box[:, 0].min() < 200 < 226 < box[:, 0].max() and box[:, 1].min() < 100 < 112 < box[:, 1].max()
