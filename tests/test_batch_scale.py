@@ -88,9 +88,12 @@ def test_second_writer_is_refused_while_lock_held(tmp_path: Path) -> None:
     from curation.state import LockBusy, writer_lock
 
     curated = tmp_path / "curated"
-    with writer_lock(curated), pytest.raises(LockBusy, match="being written by pid"):
-        with writer_lock(curated, wait_seconds=0.5):
-            pass
+    with (
+        writer_lock(curated),
+        pytest.raises(LockBusy, match="being written by pid"),
+        writer_lock(curated, wait_seconds=0.5),
+    ):
+        pass
     with writer_lock(curated, wait_seconds=0.5):  # released: the next run gets it
         pass
 

@@ -11,13 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import DEV_CORPUS, REPO_ROOT, dev_pdf_path
 
 from extractors import ocr
 from extractors.grid import RuledGridExtractor
 from extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
 from flows.pipeline import document_text_layer
-
-from conftest import DEV_CORPUS, REPO_ROOT, dev_pdf_path
 
 pytestmark = pytest.mark.skipif(
     not ocr.engine_available(), reason="OCR engine not installed (pip install rapidocr onnxruntime)"
