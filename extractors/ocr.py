@@ -420,6 +420,34 @@ def _split_at_columns(piece: TextPiece, binary: np.ndarray, bounds: list[float])
     return out or [piece]
 
 
+def _split_rows(piece: TextPiece, binary: np.ndarray) -> list[TextPiece]:
+    """Cut a box that holds two lines of text (a wrapped header in tiny print) into lines."""
+    region = binary[piece.y0 : piece.y1, piece.x0 : piece.x1]
+    counts = (region > 0).sum(axis=1)
+    # blurred print leaves a pixel or two between the lines: a near-empty row parts them
+    ink = np.nonzero(counts > max(1, 0.05 * counts.max()))[0]
+    if len(ink) == 0:
+        return [piece]
+    runs: list[list[int]] = [[int(ink[0]), int(ink[0])]]
+    for row in ink[1:]:
+        if row - runs[-1][1] > 1:
+            runs.append([int(row), int(row)])
+        else:
+            runs[-1][1] = int(row)
+    tall = max(b - a + 1 for a, b in runs)
+    lines = [r for r in runs if r[1] - r[0] + 1 >= 0.5 * tall]
+    if len(lines) < 2:
+        return [piece]
+    out = []
+    top = 0
+    for upper, lower in zip(lines, lines[1:]):
+        cut = (upper[1] + lower[0]) // 2
+        out.append(TextPiece(piece.x0, piece.y0 + top, piece.x1, piece.y0 + cut + 1))
+        top = cut + 1
+    out.append(TextPiece(piece.x0, piece.y0 + top, piece.x1, piece.y1))
+    return out
+
+
 def _missed_text(binary: np.ndarray, pieces: list[TextPiece], boxes: list[np.ndarray]) -> list[np.ndarray]:
     """Boxes around ink the detector left out (a short header word in a tiny-print table)."""
     import cv2
@@ -589,8 +617,9 @@ def _text_pieces(boxes: list[np.ndarray], page: LevelPage) -> list[TextPiece]:
     for piece in _pieces(boxes, page.mask, w, h):
         yc = (piece.y0 + piece.y1) / 2
         bounds = [b for x0, top, x1, bottom, xs in tables if top <= yc <= bottom for b in xs]
-        parts = _split_at_columns(piece, page.binary, bounds) if bounds else [piece]
-        out.extend(p for p in parts if _ink_rows(page.binary, p) is not None)
+        for line in _split_rows(piece, page.binary):
+            parts = _split_at_columns(line, page.binary, bounds) if bounds else [line]
+            out.extend(p for p in parts if _ink_rows(page.binary, p) is not None)
     return out
 
 
