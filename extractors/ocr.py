@@ -40,7 +40,7 @@ from .document import group_lines
 log = logging.getLogger(__name__)
 
 # Bump when anything that changes OCR output changes: it is part of every cache key.
-OCR_VERSION = "ocr-4"
+OCR_VERSION = "ocr-6"
 CACHE_ENV = "BUDGET_DISCLOSURES_OCR_CACHE"
 THREADS_ENV = "BUDGET_DISCLOSURES_OCR_THREADS"
 DISABLE_ENV = "BUDGET_DISCLOSURES_OCR"  # "0"/"off" turns OCR off
@@ -422,29 +422,20 @@ def _split_at_columns(piece: TextPiece, binary: np.ndarray, bounds: list[float])
 
 def _split_rows(piece: TextPiece, binary: np.ndarray) -> list[TextPiece]:
     """Cut a box that holds two lines of text (a wrapped header in tiny print) into lines."""
-    region = binary[piece.y0 : piece.y1, piece.x0 : piece.x1]
-    counts = (region > 0).sum(axis=1)
-    # blurred print leaves a pixel or two between the lines: a near-empty row parts them
-    ink = np.nonzero(counts > max(1, 0.05 * counts.max()))[0]
-    if len(ink) == 0:
+    runs = _ink_runs(binary, piece)
+    if len(runs) < 2:
         return [piece]
-    runs: list[list[int]] = [[int(ink[0]), int(ink[0])]]
-    for row in ink[1:]:
-        if row - runs[-1][1] > 1:
-            runs.append([int(row), int(row)])
-        else:
-            runs[-1][1] = int(row)
-    tall = max(b - a + 1 for a, b in runs)
+    tall = max(b - a + 1 for a, b, _ink in runs)
     lines = [r for r in runs if r[1] - r[0] + 1 >= 0.5 * tall]
     if len(lines) < 2:
         return [piece]
     out = []
-    top = 0
+    top = piece.y0
     for upper, lower in zip(lines, lines[1:]):
         cut = (upper[1] + lower[0]) // 2
-        out.append(TextPiece(piece.x0, piece.y0 + top, piece.x1, piece.y0 + cut + 1))
+        out.append(TextPiece(piece.x0, top, piece.x1, cut + 1))
         top = cut + 1
-    out.append(TextPiece(piece.x0, piece.y0 + top, piece.x1, piece.y1))
+    out.append(TextPiece(piece.x0, top, piece.x1, piece.y1))
     return out
 
 
@@ -479,15 +470,50 @@ def _missed_text(binary: np.ndarray, pieces: list[TextPiece], boxes: list[np.nda
     return out
 
 
-def _ink_rows(binary: np.ndarray, piece: TextPiece) -> tuple[float, float] | None:
-    """Top and bottom of the ink in a piece (px), or None when it holds no ink."""
+def _ink_runs(binary: np.ndarray, piece: TextPiece) -> list[tuple[int, int, int]]:
+    """Bands of inked rows in a piece: (first row, last row, ink) in page px."""
     region = binary[piece.y0 : piece.y1, piece.x0 : piece.x1]
     if region.size == 0:
+        return []
+    counts = (region > 0).sum(axis=1)
+    if counts.max() == 0:
+        return []
+    # blurred print leaves a pixel or two between lines: a near-empty row parts them
+    inked = counts > max(0, int(0.05 * counts.max()))
+    runs: list[tuple[int, int, int]] = []
+    start = None
+    for row, on in enumerate([*inked, False]):
+        if on and start is None:
+            start = row
+        elif not on and start is not None:
+            runs.append((piece.y0 + start, piece.y0 + row - 1, int(counts[start:row].sum())))
+            start = None
+    return runs
+
+
+def _ink_rows(binary: np.ndarray, piece: TextPiece) -> tuple[float, float] | None:
+    """Top and bottom (px) of the piece's main band of ink, or None when it holds no ink.
+
+    Detector boxes of stacked lines overlap: the strokes of the line above or below that
+    reach into a box are not its text."""
+    runs = _ink_runs(binary, piece)
+    if not runs:
         return None
-    rows = np.nonzero(region.sum(axis=1) > 255)[0]
-    if len(rows) == 0:
-        return None
-    return piece.y0 + float(rows[0]), piece.y0 + float(rows[-1] + 1)
+    first, last, _ink = max(runs, key=lambda r: r[2])
+    return float(first), float(last + 1)
+
+
+def _fit_rows(piece: TextPiece, binary: np.ndarray) -> TextPiece:
+    """The piece trimmed to its main line of ink plus a margin, clear of its neighbours'."""
+    runs = _ink_runs(binary, piece)
+    if len(runs) < 2:
+        return piece
+    main = max(range(len(runs)), key=lambda i: runs[i][2])
+    first, last, _ink = runs[main]
+    margin = max(2, int(round((last - first + 1) * 0.3)))
+    top = max(first - margin, runs[main - 1][1] + 1 if main > 0 else piece.y0, piece.y0)
+    bottom = min(last + 1 + margin, runs[main + 1][0] if main + 1 < len(runs) else piece.y1, piece.y1)
+    return TextPiece(piece.x0, top, piece.x1, bottom)
 
 
 def chars_from_recognized(
@@ -598,6 +624,27 @@ def _crop(image: np.ndarray, piece: TextPiece, pad: int) -> tuple[np.ndarray, in
     return crop, x0
 
 
+def _drop_covered(pieces: list[TextPiece]) -> list[TextPiece]:
+    """Drop pieces lying mostly inside a wider piece of the same line.
+
+    Detector boxes of neighbouring cells overlap; cut at the rule between them, the overlap
+    leaves a sliver of the other cell's last glyph (read as "1" or "，")."""
+    if len(pieces) < 2:
+        return pieces
+    box = np.array([(p.x0, p.y0, p.x1, p.y1) for p in pieces], dtype=np.float64)
+    width = box[:, 2] - box[:, 0]
+    height = box[:, 3] - box[:, 1]
+    keep = []
+    for i, piece in enumerate(pieces):
+        ox = np.minimum(box[:, 2], box[i, 2]) - np.maximum(box[:, 0], box[i, 0])
+        oy = np.minimum(box[:, 3], box[i, 3]) - np.maximum(box[:, 1], box[i, 1])
+        covered = (ox >= 0.7 * width[i]) & (oy >= 0.5 * height[i]) & (width > width[i])
+        covered[i] = False
+        if not covered.any():
+            keep.append(piece)
+    return keep
+
+
 def _column_bounds(rules: list[Rule], scale: float) -> list[tuple[float, float, float, float, list[float]]]:
     """Per table region (px): its box and the x of every vertical rule in it."""
     from .grid import find_table_regions
@@ -614,10 +661,11 @@ def _text_pieces(boxes: list[np.ndarray], page: LevelPage) -> list[TextPiece]:
     h, w = page.clean.shape
     tables = _column_bounds(page.rules, page.scale)
     out = []
-    for piece in _pieces(boxes, page.mask, w, h):
+    for piece in _drop_covered(_pieces(boxes, page.mask, w, h)):
         yc = (piece.y0 + piece.y1) / 2
         bounds = [b for x0, top, x1, bottom, xs in tables if top <= yc <= bottom for b in xs]
         for line in _split_rows(piece, page.binary):
+            line = _fit_rows(line, page.binary)
             parts = _split_at_columns(line, page.binary, bounds) if bounds else [line]
             out.extend(p for p in parts if _ink_rows(page.binary, p) is not None)
     return out

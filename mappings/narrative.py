@@ -212,7 +212,9 @@ def _drop_captions(
                 (line.x0 + line.x1) / 2 - (x0 + x1) / 2
             ) < 0.08 * width and line.x1 - line.x0 < 0.7 * (x1 - x0)
             short = len(text) <= 30 and not text.endswith(("。", "；", "，"))
-            label = short and len(text) <= 30 and re.search(r"[:：]\S", text) is not None  # 保密审查情况：已审查
+            label = (
+                short and len(text) <= 30 and re.search(r"[:：]\S", text) is not None
+            )  # 保密审查情况：已审查
             if not (_CAPTION.match(text) or (centred and short) or label):
                 break
             drop.add(index)
@@ -1065,10 +1067,14 @@ def _number(printed: str) -> float:
 def _item_of(match: re.Match[str]) -> tuple[str | None, str | None]:
     groups = match.groupdict()
     code = "".join(groups[k] for k in ("code", "code1", "code2", "code3") if groups.get(k)) or None
-    item = next((groups[k] for k in ("item", "item2", "item1") if groups.get(k)), None)
-    if item:
-        item = re.sub(r"^(?:[（(]?\d{1,2}[)）.、．]|其中[：:])+", "", item).strip()
-    return item or None, code
+    names = [groups[k] for k in ("item1", "item2", "item") if groups.get(k)]
+    names = [
+        re.sub(r"^(?:[（(]?\d{1,2}[)）.、．]|其中[：:]|[“”\".．、\s])+", "", n).strip()
+        for n in names
+    ]
+    if code or len(names) <= 1:
+        return (names[-1] if names else None) or None, code
+    return "/".join(names), None  # no code printed: the 类/款/项 names say which line
 
 
 def extract_facts(

@@ -325,3 +325,22 @@ def test_ink_the_detector_missed_is_boxed_for_a_second_look():
     quad = np.array([[15, 15], [125, 15], [125, 37], [15, 37]], np.float32)
     (box,) = ocr._missed_text(binary, [detected], [quad])
     assert box[:, 0].min() < 200 < 226 < box[:, 0].max() and box[:, 1].min() < 100 < 112 < box[:, 1].max()
+
+
+def test_a_sliver_of_the_neighbouring_box_is_dropped():
+    # two detector boxes overlap across a rule; cut at the rule, the second box's left end
+    # is a sliver inside the first box: it is the first cell's last glyph, read already
+    first = ocr.TextPiece(1084, 263, 1177, 287)
+    sliver = ocr.TextPiece(1170, 262, 1177, 285)
+    second = ocr.TextPiece(1184, 262, 1276, 285)
+    assert ocr._drop_covered([first, sliver, second]) == [first, second]
+
+
+def test_a_box_holding_two_lines_is_cut_between_them():
+    binary = np.zeros((40, 60), np.uint8)
+    binary[4:15, 5:55] = 255  # 因公出国（
+    binary[17:28, 15:45] = 255  # 境）费
+    piece = ocr.TextPiece(0, 0, 60, 32)
+    upper, lower = ocr._split_rows(piece, binary)
+    assert upper.y1 <= 17 and lower.y0 >= 15
+    assert ocr._ink_rows(binary, upper) == (4.0, 15.0) and ocr._ink_rows(binary, lower) == (17.0, 28.0)
