@@ -82,8 +82,8 @@ def find_unit_name(page_texts: list[str]) -> str | None:
     for text in page_texts[:1]:
         for line in text.splitlines():
             line = clean_label(line)
-            if _PAGE_MARK.match(line):
-                continue
+            if _PAGE_MARK.match(line) or line.endswith("表"):
+                continue  # a page number or a table's title is not the unit
             sentence = any(mark in line for mark in "，,。；;：:")
             if 3 <= len(line) <= 40 and not _YEAR.search(line) and not sentence:
                 return line

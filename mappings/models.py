@@ -196,7 +196,9 @@ class FactDefinition(Rule):
 
     family: str = Field(description="group for reporting: staff, budget, three_public, ...")
     kind: Literal["money", "count", "percent"]
-    unit: str | None = Field(default=None, description="unit of a count (人, 辆); money units are read")
+    unit: str | None = Field(
+        default=None, description="unit of a count (人, 辆); money units are read"
+    )
     zh: str
     note: str = ""
 
@@ -213,9 +215,13 @@ class FactRule(Rule):
     patterns: list[str] = Field(min_length=1)
     requires: list[str] = Field(default_factory=list, description="the paragraph contains one of")
     excludes: list[str] = Field(default_factory=list, description="the paragraph contains none of")
-    repeat: bool = Field(default=False, description="every match is a fact (items), not only the first")
+    repeat: bool = Field(
+        default=False, description="every match is a fact (items), not only the first"
+    )
     rank: int = Field(default=1, description="a lower rank wins over document order")
-    constant: dict[str, float] = Field(default_factory=dict, description="facts a match states without a figure")
+    constant: dict[str, float] = Field(
+        default_factory=dict, description="facts a match states without a figure"
+    )
     note: str = Field(min_length=1)
 
 

@@ -208,7 +208,8 @@ def sample_rows(sample_pdf):
 def test_sample_sections_follow_the_heading_hierarchy(sample_rows):
     ids = [s["section_id"] for s in sample_rows["sections"]]
     assert ids == ["第一部分/一", "第一部分/二", "第一部分/三"] + [
-        f"第二部分/{n}" for n in ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一"]
+        f"第二部分/{n}"
+        for n in ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一"]
     ]
     by_id = {s["section_id"]: s for s in sample_rows["sections"]}
     assert (
