@@ -103,7 +103,9 @@ def sample_pages(corpus: Path, per_doc: int) -> list[tuple[Path, int, list[str],
 
 def score_page(text_lines: list[str], figures: list[str], labels: list[str]) -> dict:
     """``text_lines``: the page's text as segments (table cells, lines); spaces separate."""
-    found = Counter(tok for line in text_lines for word in line.split() for tok in NUMBER.findall(word))
+    found = Counter(
+        tok for line in text_lines for word in line.split() for tok in NUMBER.findall(word)
+    )
     want = Counter(squash(f) for f in figures)
     hits = sum(min(n, found[k]) for k, n in want.items())
     hay = "\n".join(squash(line) for line in text_lines)
@@ -121,7 +123,9 @@ def score_page(text_lines: list[str], figures: list[str], labels: list[str]) -> 
 
 def page_segments(result: ocr.OcrResult) -> list[str]:
     """Cell texts of the page's grids plus the text lines outside them."""
-    page = ocr.page_from_ocr(PageContent(1, result.width, result.height, [], [], [], "scanned", 1), result)
+    page = ocr.page_from_ocr(
+        PageContent(1, result.width, result.height, [], [], [], "scanned", 1), result
+    )
     grids = RuledGridExtractor("ocr-grid").extract("", page)
     segments = [cell.text for grid in grids for row in grid.rows for cell in row if cell.text]
     boxes = [grid.bbox for grid in grids]
@@ -156,16 +160,30 @@ def candidates(names: list[str], v4_dir: Path | None) -> dict:
     for name in names:
         if name == "v6":
             engine = ocr.OcrEngine()
-            out[name] = ("rapidocr PP-OCRv6 small, scan dpi", lambda g, d, e=engine: run_ppocr(e, g, d), None)
+            out[name] = (
+                "rapidocr PP-OCRv6 small, scan dpi",
+                lambda g, d, e=engine: run_ppocr(e, g, d),
+                None,
+            )
         elif name == "v6-300":
             engine = ocr.OcrEngine()
-            out[name] = ("rapidocr PP-OCRv6 small, 300 dpi", lambda g, d, e=engine: run_ppocr(e, g, d), 300.0)
+            out[name] = (
+                "rapidocr PP-OCRv6 small, 300 dpi",
+                lambda g, d, e=engine: run_ppocr(e, g, d),
+                300.0,
+            )
         elif name == "v4":
             if v4_dir is None or not (v4_dir / "ch_PP-OCRv4_rec_infer.onnx").exists():
                 print("v4: skipped (no --v4-models DIR with ch_PP-OCRv4_*_infer.onnx)")
                 continue
-            engine = ocr.OcrEngine(v4_dir / "ch_PP-OCRv4_det_infer.onnx", v4_dir / "ch_PP-OCRv4_rec_infer.onnx")
-            out[name] = ("rapidocr_onnxruntime PP-OCRv4, scan dpi", lambda g, d, e=engine: run_ppocr(e, g, d), None)
+            engine = ocr.OcrEngine(
+                v4_dir / "ch_PP-OCRv4_det_infer.onnx", v4_dir / "ch_PP-OCRv4_rec_infer.onnx"
+            )
+            out[name] = (
+                "rapidocr_onnxruntime PP-OCRv4, scan dpi",
+                lambda g, d, e=engine: run_ppocr(e, g, d),
+                None,
+            )
         elif name.startswith("tesseract"):
             if shutil.which("tesseract") is None:
                 print(f"{name}: skipped (tesseract not installed)")
@@ -180,7 +198,9 @@ def candidates(names: list[str], v4_dir: Path | None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "dev")
     parser.add_argument("--pages-per-doc", type=int, default=3)
     parser.add_argument("--engines", default="v6,v6-300,v4,tesseract")
@@ -218,7 +238,10 @@ def main(argv: list[str] | None = None) -> int:
             "median_seconds": round(statistics.median(seconds), 2) if seconds else None,
         }
         report[key] = row
-        print(f"{key:18} figures {row['figure_recall']:.4f}  label CER {row['label_cer']:.4f}  {row['median_seconds']} s/page  ({label})", flush=True)
+        print(
+            f"{key:18} figures {row['figure_recall']:.4f}  label CER {row['label_cer']:.4f}  {row['median_seconds']} s/page  ({label})",
+            flush=True,
+        )
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     return 0

@@ -74,10 +74,14 @@ def time_page(engine: ocr.OcrEngine, pdf_path: Path, number: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "dev")
     parser.add_argument("--per-doc", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0: all cores)")
+    parser.add_argument(
+        "--threads", type=int, default=0, help="ONNX Runtime threads (0: all cores)"
+    )
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -94,7 +98,10 @@ def main(argv: list[str] | None = None) -> int:
         best = min(runs, key=lambda r: r["total"])
         best.update(file=pdf_path.name, page=number)
         rows.append(best)
-        print(f"{pdf_path.name} p{number:<3} {best['total']:6.2f} s  ({best['chars']} chars)", flush=True)
+        print(
+            f"{pdf_path.name} p{number:<3} {best['total']:6.2f} s  ({best['chars']} chars)",
+            flush=True,
+        )
     if not rows:
         print("no page needs OCR")
         return 0
@@ -105,11 +112,15 @@ def main(argv: list[str] | None = None) -> int:
         "median_seconds": round(statistics.median(totals), 2),
         "p90_seconds": round(totals[int(0.9 * (len(totals) - 1))], 2),
         "mean_seconds": round(statistics.fmean(totals), 2),
-        "median_by_step": {k: round(statistics.median(r[k] for r in rows), 2) for k in ("render", "level", "read")},
+        "median_by_step": {
+            k: round(statistics.median(r[k] for r in rows), 2) for k in ("render", "level", "read")
+        },
     }
     print(json.dumps(summary, indent=2))
     if args.json:
-        args.json.write_text(json.dumps({"summary": summary, "pages": rows}, indent=2), encoding="utf-8")
+        args.json.write_text(
+            json.dumps({"summary": summary, "pages": rows}, indent=2), encoding="utf-8"
+        )
     return 0
 
 

@@ -30,8 +30,18 @@ import pandas as pd
 
 TOLERANCE_YUAN = 1.0  # printed figures are rounded to 0.01 万元 at worst per term
 INCOME_MEASURES = (
-    "fiscal", "gpb", "gov_fund", "state_capital", "business_income", "operating_income",
-    "upper_grant", "subsidiary_income", "other_income", "carryover", "reserve_fund", "prior_balance",
+    "fiscal",
+    "gpb",
+    "gov_fund",
+    "state_capital",
+    "business_income",
+    "operating_income",
+    "upper_grant",
+    "subsidiary_income",
+    "other_income",
+    "carryover",
+    "reserve_fund",
+    "prior_balance",
 )
 CAR = "公务用车购置及运行维护费"
 
@@ -86,15 +96,31 @@ def check_coded(items: pd.DataFrame, table_no: str) -> tuple[int, list[Failure]]
             n += 1
             total = sum(values[k] for k in kids)
             if not _close(values[parent], total, len(kids), unit):
-                failures.append(Failure("coded", table_no, f"{measure} {parent}={values[parent]:.2f} children {len(kids)} sum={total:.2f}"))
+                failures.append(
+                    Failure(
+                        "coded",
+                        table_no,
+                        f"{measure} {parent}={values[parent]:.2f} children {len(kids)} sum={total:.2f}",
+                    )
+                )
         top = coded[coded["level"] == 1]
         classes = set(top["classification"])
-        totals = group[(group["code"].isna()) & (group["name"] == "合计") & (group["classification"].isin(classes))]
+        totals = group[
+            (group["code"].isna())
+            & (group["name"] == "合计")
+            & (group["classification"].isin(classes))
+        ]
         if len(totals) and len(top):
             n += 1
             grand = totals["amount_yuan"].iloc[0]
             if not _close(grand, top["amount_yuan"].sum(), len(top), unit):
-                failures.append(Failure("coded", table_no, f"{measure} 合计={grand:.2f} sum of 类={top['amount_yuan'].sum():.2f}"))
+                failures.append(
+                    Failure(
+                        "coded",
+                        table_no,
+                        f"{measure} 合计={grand:.2f} sum of 类={top['amount_yuan'].sum():.2f}",
+                    )
+                )
     return n, failures
 
 
@@ -110,11 +136,30 @@ def check_rows(items: pd.DataFrame, table_no: str) -> tuple[int, list[Failure]]:
             continue
         parts: list[str] = []
         if "basic" in m and "project" in m:
-            parts = ["basic", "project"] + [k for k in ("reserve", "carry_forward", "upper_remit", "operating_expense", "subsidiary_grant") if k in m]
-        elif "basic_personnel" in m and "basic_public" in m and "project" not in m and "basic" not in m:
+            parts = ["basic", "project"] + [
+                k
+                for k in (
+                    "reserve",
+                    "carry_forward",
+                    "upper_remit",
+                    "operating_expense",
+                    "subsidiary_grant",
+                )
+                if k in m
+            ]
+        elif (
+            "basic_personnel" in m
+            and "basic_public" in m
+            and "project" not in m
+            and "basic" not in m
+        ):
             parts = ["basic_personnel", "basic_public"]
         else:
-            income = [k for k in INCOME_MEASURES if k in m and k not in {"gpb", "gov_fund", "state_capital"}]
+            income = [
+                k
+                for k in INCOME_MEASURES
+                if k in m and k not in {"gpb", "gov_fund", "state_capital"}
+            ]
             grants = [k for k in ("gpb", "gov_fund", "state_capital") if k in m]
             if len(income) >= 2 and "fiscal" in income:
                 parts = income
@@ -124,12 +169,24 @@ def check_rows(items: pd.DataFrame, table_no: str) -> tuple[int, list[Failure]]:
             n += 1
             total = sum(m[p] for p in parts)
             if not _close(m["total"], total, len(parts), unit):
-                failures.append(Failure("row", table_no, f"{key[1] or key[2]} total={m['total']:.2f} {'+'.join(parts)}={total:.2f}"))
+                failures.append(
+                    Failure(
+                        "row",
+                        table_no,
+                        f"{key[1] or key[2]} total={m['total']:.2f} {'+'.join(parts)}={total:.2f}",
+                    )
+                )
         if "basic" in m and "basic_personnel" in m and "basic_public" in m:
             n += 1
             total = m["basic_personnel"] + m["basic_public"]
             if not _close(m["basic"], total, 2, unit):
-                failures.append(Failure("row", table_no, f"{key[1] or key[2]} basic={m['basic']:.2f} 人员+公用={total:.2f}"))
+                failures.append(
+                    Failure(
+                        "row",
+                        table_no,
+                        f"{key[1] or key[2]} basic={m['basic']:.2f} 人员+公用={total:.2f}",
+                    )
+                )
     return n, failures
 
 
@@ -157,7 +214,9 @@ def check_summary(items: pd.DataFrame, table_no: str) -> tuple[int, list[Failure
 def check_three_public(items: pd.DataFrame, table_no: str) -> tuple[int, list[Failure]]:
     n, failures = 0, []
     unit = items["unit_printed"].iloc[0] if len(items) else "万元"
-    row_label = items["row_label"].fillna("") if "row_label" in items else pd.Series("", index=items.index)
+    row_label = (
+        items["row_label"].fillna("") if "row_label" in items else pd.Series("", index=items.index)
+    )
     for (measure, _page, _label), group in items.groupby(["measure", "page", row_label]):
         m = dict(zip(group["name"], group["amount_yuan"]))
         if "“三公”经费合计" in m:
@@ -168,12 +227,24 @@ def check_three_public(items: pd.DataFrame, table_no: str) -> tuple[int, list[Fa
                 n += 1
                 total = sum(m[p] for p in parts)
                 if not _close(m["“三公”经费合计"], total, len(parts), unit):
-                    failures.append(Failure("three_public", table_no, f"{measure} 合计={m['“三公”经费合计']:.2f} parts={total:.2f}"))
+                    failures.append(
+                        Failure(
+                            "three_public",
+                            table_no,
+                            f"{measure} 合计={m['“三公”经费合计']:.2f} parts={total:.2f}",
+                        )
+                    )
         if CAR in m and ("公务用车购置费" in m or "公务用车运行维护费" in m):
             n += 1
             total = m.get("公务用车购置费", 0.0) + m.get("公务用车运行维护费", 0.0)
             if not _close(m[CAR], total, 2, unit):
-                failures.append(Failure("three_public", table_no, f"{measure} 公务用车={m[CAR]:.2f} 购置+运行={total:.2f}"))
+                failures.append(
+                    Failure(
+                        "three_public",
+                        table_no,
+                        f"{measure} 公务用车={m[CAR]:.2f} 购置+运行={total:.2f}",
+                    )
+                )
     return n, failures
 
 
@@ -183,7 +254,11 @@ def check_table(items: pd.DataFrame, table_no: str) -> tuple[int, list[Failure]]
     n, failures = 0, []
     classes = set(items["classification"])
     checks = []
-    if classes & {"function", "econ_dept", "econ_gov"} and items["code"].notna().any() and items["level"].notna().any():
+    if (
+        classes & {"function", "econ_dept", "econ_gov"}
+        and items["code"].notna().any()
+        and items["level"].notna().any()
+    ):
         checks.append(check_coded)
     if "three_public" in classes:
         checks.append(check_three_public)
@@ -200,7 +275,9 @@ def check_table(items: pd.DataFrame, table_no: str) -> tuple[int, list[Failure]]
 
 # --------------------------------------------------------------------------- listed tables
 
-_TOC_ENTRY = re.compile(r"^\s*(?:\d+|[一二三四五六七八九十]+)\s*[.．、]\s*(.+?)\s*(?:[…\.·]{3,}.*)?$")
+_TOC_ENTRY = re.compile(
+    r"^\s*(?:\d+|[一二三四五六七八九十]+)\s*[.．、]\s*(.+?)\s*(?:[…\.·]{3,}.*)?$"
+)
 
 
 def page_text(page) -> str:
@@ -255,12 +332,20 @@ def build_reports(curated: Path, corpus: Path | None = None) -> list[DocReport]:
             count, source = catalogue_count(corpus / doc.source_name, doc.template)
             if count is not None:
                 listed, listed_from = count, source
-        report = DocReport(doc.doc_id, doc.source_name, template.id if template else None, doc_tables, listed, listed_from)
+        report = DocReport(
+            doc.doc_id,
+            doc.source_name,
+            template.id if template else None,
+            doc_tables,
+            listed,
+            listed_from,
+        )
         if template is not None:
             found = set(doc_tables["table_no"]) if not doc_tables.empty else set()
             found_kinds = set(doc_tables["kind"]) if not doc_tables.empty else set()
             report.missing = [
-                f"{t.table_no}:{t.kind}" for t in template.tables
+                f"{t.table_no}:{t.kind}"
+                for t in template.tables
                 if t.required and t.table_no not in found and t.kind not in found_kinds
             ]
         if not doc_items.empty:
@@ -277,17 +362,25 @@ def print_reports(reports: list[DocReport], max_failures: int = 5) -> None:
         n_found = len(r.tables)
         n_items = int(r.tables["n_line_items"].sum()) if n_found else 0
         listed = f"{r.listed} ({r.listed_from})" if r.listed is not None else "-"
-        print(f"{r.source}  template={r.template}  tables found={n_found} listed={listed}  line_items={n_items}"
-              f"  checks={r.checks} failed={len(r.failures)}")
+        print(
+            f"{r.source}  template={r.template}  tables found={n_found} listed={listed}  line_items={n_items}"
+            f"  checks={r.checks} failed={len(r.failures)}"
+        )
         if r.missing and n_found == 0:
             print("    no tables in this file (a narrative-only half, or tables not recognised)")
         elif r.missing:
             print(f"    missing required: {', '.join(r.missing)}")
         if n_found:
             for t in r.tables.sort_values(["page_first", "table_no"]).itertuples():
-                pages = f"{t.page_first}" if t.page_first == t.page_last else f"{t.page_first}-{t.page_last}"
+                pages = (
+                    f"{t.page_first}"
+                    if t.page_first == t.page_last
+                    else f"{t.page_first}-{t.page_last}"
+                )
                 empty = " EMPTY" if t.is_empty else ""
-                print(f"    {t.table_no:>4}  {t.kind:28} p{pages:7} items={t.n_line_items:<5}{empty}")
+                print(
+                    f"    {t.table_no:>4}  {t.kind:28} p{pages:7} items={t.n_line_items:<5}{empty}"
+                )
         for failure in r.failures[:max_failures]:
             print(f"    ! {failure.check} 表{failure.table_no}: {failure.detail}")
         if len(r.failures) > max_failures:
@@ -303,7 +396,12 @@ def print_reports(reports: list[DocReport], max_failures: int = 5) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--curated", type=Path, required=True)
-    parser.add_argument("--corpus", type=Path, default=None, help="folder of the source PDFs (to read their catalogue)")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        help="folder of the source PDFs (to read their catalogue)",
+    )
     parser.add_argument("--failures", type=int, default=5, help="failures shown per document")
     args = parser.parse_args(argv)
     print_reports(build_reports(args.curated, args.corpus), args.failures)

@@ -71,21 +71,36 @@ def run(files: list[Path], out: Path, workers: int) -> dict:
         os.symlink(path.resolve(), batch / f"{index:03d}-{path.name}")
     started = time.perf_counter()
     process = subprocess.Popen(
-        [str(DISCLOSURES), "ingest", str(batch), "--curated", str(curated), "--workers", str(workers)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(DISCLOSURES),
+            "ingest",
+            str(batch),
+            "--curated",
+            str(curated),
+            "--workers",
+            str(workers),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     peak_after_5 = peak = 0.0
     while process.poll() is None:
         rss = _tree_rss_mb(process.pid)
         peak = max(peak, rss)
-        done = len(list((curated / "documents").glob("*.parquet"))) if (curated / "documents").exists() else 0
+        done = (
+            len(list((curated / "documents").glob("*.parquet")))
+            if (curated / "documents").exists()
+            else 0
+        )
         if done <= 5:
             peak_after_5 = peak
         time.sleep(0.2)
     wall = time.perf_counter() - started
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     docs = pd.read_parquet(curated / "documents")
-    runs = [json.loads(line) for line in (curated / "_state" / "runs.jsonl").read_text().splitlines()]
+    runs = [
+        json.loads(line) for line in (curated / "_state" / "runs.jsonl").read_text().splitlines()
+    ]
     flow_seconds = runs[-1]["seconds"]
     return {
         "workers": workers,

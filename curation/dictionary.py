@@ -24,7 +24,10 @@ def render() -> str:
         out += [f"## `{dataset.name}` — {dataset.zh}", "", dataset.en + ".", ""]
         if dataset.primary_key:
             out += [f"Primary key: `{', '.join(dataset.primary_key)}`.", ""]
-        out += ["| column | type | null | 中文 | description | constraint |", "|---|---|---|---|---|---|"]
+        out += [
+            "| column | type | null | 中文 | description | constraint |",
+            "|---|---|---|---|---|---|",
+        ]
         for column in dataset.columns:
             constraint = ", ".join(
                 part
@@ -44,8 +47,15 @@ def render() -> str:
     out += [f"| `{key}` | {value} |" for key, value in vocabulary().measures.items()]
     out += ["", "## Templates and table kinds", ""]
     for template in default_templates():
-        out += [f"### `{template.id}` — {template.name} ({template.doc_kind})", "", "| 表 | kind | layout | title |", "|---|---|---|---|"]
-        out += [f"| {t.table_no} | `{t.kind}` | {t.layout} | {t.titles[0]} |" for t in template.tables]
+        out += [
+            f"### `{template.id}` — {template.name} ({template.doc_kind})",
+            "",
+            "| 表 | kind | layout | title |",
+            "|---|---|---|---|",
+        ]
+        out += [
+            f"| {t.table_no} | `{t.kind}` | {t.layout} | {t.titles[0]} |" for t in template.tables
+        ]
         out.append("")
     out += [
         "## Code lists",

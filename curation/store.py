@@ -57,7 +57,9 @@ def write_document(curated: Path, doc_id: str, rows_by_dataset: dict[str, list[d
     if marker.exists():
         marker.unlink()
     for dataset in order:
-        write_atomic(to_table(dataset, rows_by_dataset[dataset]), doc_file(curated, dataset, doc_id))
+        write_atomic(
+            to_table(dataset, rows_by_dataset[dataset]), doc_file(curated, dataset, doc_id)
+        )
 
 
 def remove_document(curated: Path, doc_id: str) -> None:

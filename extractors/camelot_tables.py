@@ -33,7 +33,9 @@ class _Union:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def table_to_grid(table, page_number: int, page_height: float, method: str, merge_spans: bool) -> RawGrid:
+def table_to_grid(
+    table, page_number: int, page_height: float, method: str, merge_spans: bool
+) -> RawGrid:
     """Convert a camelot table; lattice cells without a dividing edge are merged (spans)."""
     cells = table.cells
     n_rows, n_cols = len(cells), len(cells[0]) if cells else 0
@@ -50,7 +52,9 @@ def table_to_grid(table, page_number: int, page_height: float, method: str, merg
     for r in range(n_rows):
         for c in range(n_cols):
             groups[union.find(r * n_cols + c)].append((r, c))
-    col_bounds = [float(x1) for x1, _ in table.cols] + [float(table.cols[-1][1])] if table.cols else []
+    col_bounds = (
+        [float(x1) for x1, _ in table.cols] + [float(table.cols[-1][1])] if table.cols else []
+    )
     rows_out: list[list[GridCell]] = [[] for _ in range(n_rows)]
     for members in groups.values():
         r0 = min(r for r, _ in members)
@@ -87,18 +91,30 @@ class CamelotExtractor:
         self.flavor = flavor
         self.name = f"camelot-{flavor}"
 
-    def extract_pages(self, pdf_path: str, pages: list[int], page_heights: dict[int, float]) -> list[RawGrid]:
+    def extract_pages(
+        self, pdf_path: str, pages: list[int], page_heights: dict[int, float]
+    ) -> list[RawGrid]:
         import camelot
 
         kwargs = {"engine": "vector"} if self.flavor == "lattice" else {}
         try:
             tables = camelot.read_pdf(
-                pdf_path, pages=",".join(map(str, pages)), flavor=self.flavor, suppress_stdout=True, **kwargs
+                pdf_path,
+                pages=",".join(map(str, pages)),
+                flavor=self.flavor,
+                suppress_stdout=True,
+                **kwargs,
             )
         except Exception as error:  # camelot fails on some layouts; the primary result stands
             log.info("camelot %s failed on %s pages %s: %s", self.flavor, pdf_path, pages, error)
             return []
         return [
-            table_to_grid(t, int(t.page), page_heights.get(int(t.page), 842.0), self.name, self.flavor == "lattice")
+            table_to_grid(
+                t,
+                int(t.page),
+                page_heights.get(int(t.page), 842.0),
+                self.name,
+                self.flavor == "lattice",
+            )
             for t in tables
         ]

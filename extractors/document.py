@@ -63,6 +63,7 @@ def check_pdf_header(path: Path) -> None:
 def open_pdf(path: Path):  # -> pdfplumber.PDF
     """Open with pdfplumber, turning parser failures into :class:`DocumentError`."""
     import pdfplumber
+
     check_pdf_header(path)
     try:
         pdf = pdfplumber.open(path)
@@ -127,7 +128,9 @@ def read_rules(page) -> list[Rule]:
         else:
             length = edge["bottom"] - edge["top"]
             if length >= MIN_RULE_LENGTH:
-                rules.append(Rule("v", float(edge["x0"]), float(edge["top"]), float(edge["bottom"])))
+                rules.append(
+                    Rule("v", float(edge["x0"]), float(edge["top"]), float(edge["bottom"]))
+                )
     return _merge_rules(rules)
 
 
@@ -235,4 +238,6 @@ def iter_pages(pdf) -> Iterator[PageContent]:
             yield read_page(page)
         except Exception as error:  # a damaged page is reported, the rest goes on
             log.warning("page %s unreadable: %s", page.page_number, error)
-            yield PageContent(page.page_number, float(page.width), float(page.height), [], [], [], "scanned")
+            yield PageContent(
+                page.page_number, float(page.width), float(page.height), [], [], [], "scanned"
+            )

@@ -57,10 +57,7 @@ def find_table_regions(rules: list[Rule]) -> list[tuple[float, float, float, flo
     crossed: set[int] = set()  # horizontal rules that meet a vertical rule
     for i, h in enumerate(hs):
         for j, v in enumerate(vs):
-            if (
-                h.start - TOL <= v.pos <= h.end + TOL
-                and v.start - TOL <= h.pos <= v.end + TOL
-            ):
+            if h.start - TOL <= v.pos <= h.end + TOL and v.start - TOL <= h.pos <= v.end + TOL:
                 ds.union(i, nh + j)
                 crossed.add(i)
     ordered = sorted(range(nh), key=lambda i: hs[i].pos)
@@ -71,7 +68,10 @@ def find_table_regions(rules: list[Rule]) -> list[tuple[float, float, float, flo
             # ruled box above a table must not swallow the title printed between them)
             continue
         shorter = min(ha.end - ha.start, hb.end - hb.start)
-        if hb.pos - ha.pos <= MAX_ROW_GAP and _overlap(ha.start, ha.end, hb.start, hb.end) >= 0.8 * shorter:
+        if (
+            hb.pos - ha.pos <= MAX_ROW_GAP
+            and _overlap(ha.start, ha.end, hb.start, hb.end) >= 0.8 * shorter
+        ):
             ds.union(a, b)
     groups: dict[int, list[Rule]] = defaultdict(list)
     for index, rule in enumerate(items):
@@ -93,10 +93,14 @@ def find_table_regions(rules: list[Rule]) -> list[tuple[float, float, float, flo
     return regions
 
 
-def _contains(outer: tuple[float, float, float, float], inner: tuple[float, float, float, float]) -> bool:
+def _contains(
+    outer: tuple[float, float, float, float], inner: tuple[float, float, float, float]
+) -> bool:
     return (
-        outer[0] - TOL <= inner[0] and inner[2] <= outer[2] + TOL
-        and outer[1] - TOL <= inner[1] and inner[3] <= outer[3] + TOL
+        outer[0] - TOL <= inner[0]
+        and inner[2] <= outer[2] + TOL
+        and outer[1] - TOL <= inner[1]
+        and inner[3] <= outer[3] + TOL
     )
 
 
@@ -184,20 +188,34 @@ def cell_text(chars: list[Char]) -> str:
     return "\n".join(lines)
 
 
-def build_grid(page: PageContent, bbox: tuple[float, float, float, float], method: str = "pdfplumber-grid") -> RawGrid:
+def build_grid(
+    page: PageContent, bbox: tuple[float, float, float, float], method: str = "pdfplumber-grid"
+) -> RawGrid:
     """Cells of the table inside ``bbox`` from the page's rules and characters."""
     x0, top, x1, bottom = bbox
     inside_h = [
-        r for r in page.rules
-        if r.orientation == "h" and top - TOL <= r.pos <= bottom + TOL and _overlap(r.start, r.end, x0, x1) > 0
+        r
+        for r in page.rules
+        if r.orientation == "h"
+        and top - TOL <= r.pos <= bottom + TOL
+        and _overlap(r.start, r.end, x0, x1) > 0
     ]
     inside_v = [
-        r for r in page.rules
-        if r.orientation == "v" and x0 - TOL <= r.pos <= x1 + TOL and _overlap(r.start, r.end, top, bottom) > 0
+        r
+        for r in page.rules
+        if r.orientation == "v"
+        and x0 - TOL <= r.pos <= x1 + TOL
+        and _overlap(r.start, r.end, top, bottom) > 0
     ]
-    inside_chars = [c for c in page.chars if x0 - TOL <= c.xc <= x1 + TOL and top - TOL <= c.yc <= bottom + TOL]
-    col_groups = _merge_slivers(_cluster([x0, x1] + [r.pos for r in inside_v]), [c.xc for c in inside_chars])
-    row_groups = _merge_slivers(_cluster([top, bottom] + [r.pos for r in inside_h]), [c.yc for c in inside_chars])
+    inside_chars = [
+        c for c in page.chars if x0 - TOL <= c.xc <= x1 + TOL and top - TOL <= c.yc <= bottom + TOL
+    ]
+    col_groups = _merge_slivers(
+        _cluster([x0, x1] + [r.pos for r in inside_v]), [c.xc for c in inside_chars]
+    )
+    row_groups = _merge_slivers(
+        _cluster([top, bottom] + [r.pos for r in inside_h]), [c.yc for c in inside_chars]
+    )
     cols = _representatives(col_groups)
     rows = _representatives(row_groups)
     n_rows, n_cols = len(rows) - 1, len(cols) - 1
@@ -276,7 +294,10 @@ class RuledGridExtractor:
         self.name = name
 
     def extract(self, pdf_path: str, page: PageContent) -> list[RawGrid]:
-        grids = [build_grid(page, bbox, self.name) for bbox in _on_page(find_table_regions(page.rules), page)]
+        grids = [
+            build_grid(page, bbox, self.name)
+            for bbox in _on_page(find_table_regions(page.rules), page)
+        ]
         previous_bottom = 0.0
         for grid in grids:
             grid.lines_above = [

@@ -42,7 +42,9 @@ class PageLines:
 def binarize(gray: np.ndarray, dpi: float) -> np.ndarray:
     """Ink as 255 on 0, robust to uneven scan backgrounds (local mean threshold)."""
     block = max(15, int(dpi * 0.2)) | 1
-    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 20)
+    return cv2.adaptiveThreshold(
+        gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 20
+    )
 
 
 def _long_runs(binary: np.ndarray, length: int, horizontal: bool) -> np.ndarray:
@@ -62,7 +64,9 @@ def _line_angles(h_mask: np.ndarray, min_length: int) -> list[tuple[float, float
         ys, xs = np.nonzero(labels[y : y + h, x : x + w] == index)
         if len(xs) < 10:
             continue
-        vx, vy, _, _ = cv2.fitLine(np.column_stack([xs, ys]).astype(np.float32), cv2.DIST_L2, 0, 0.01, 0.01).ravel()
+        vx, vy, _, _ = cv2.fitLine(
+            np.column_stack([xs, ys]).astype(np.float32), cv2.DIST_L2, 0, 0.01, 0.01
+        ).ravel()
         if vx < 0:
             vx, vy = -vx, -vy
         out.append((float(np.degrees(np.arctan2(vy, vx))), float(w)))
@@ -125,7 +129,9 @@ def text_axis_vertical(binary: np.ndarray) -> bool:
     def elongation(img: np.ndarray) -> float:
         smeared = cv2.dilate(img, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 1)))
         n, _, stats, _ = cv2.connectedComponentsWithStats(smeared)
-        ratios = [w / max(h, 1) for _x, _y, w, h, a in stats[1:] if a > 20 and h < img.shape[0] * 0.1]
+        ratios = [
+            w / max(h, 1) for _x, _y, w, h, a in stats[1:] if a > 20 and h < img.shape[0] * 0.1
+        ]
         return float(np.median(ratios)) if ratios else 1.0
 
     return elongation(np.ascontiguousarray(small.T)) > 1.5 * elongation(small)

@@ -5,18 +5,22 @@ make: characters with boxes in PDF points (top-left origin) and the ruled lines 
 image (:mod:`extractors.image_rules`).  The grid builder, the mappings and the repair rules
 downstream then treat a scanned table exactly like a text one.
 
-Steps for one page: render (pypdfium2) → binarise → deskew (ruled lines, else the text
-lines' projection profile) and turn a quarter-turned page upright → find rules, erase them
-from the image → detect text lines (PP-OCR DB detector) → cut each line at the vertical
-rules it crosses (a figure printed flush against the next cell's text) → recognise (PP-OCR
-CTC recogniser) → one :class:`Char` per recognised character, placed where the recogniser's
-CTC alignment saw it, so the grid builder puts every character into its own cell.
+Steps for one page: render (pypdfium2) at the scan's own resolution → binarise → turn a
+quarter-turned page upright and deskew (ruled lines, else the text lines' projection
+profile) → find the rules and erase them (:mod:`extractors.image_rules`) → detect text lines
+(PP-OCR DB detector, at ~88 dpi) → cut each line at the vertical rules it crosses (a figure
+printed flush against the next cell's text) and, in tables ruled with horizontal lines only,
+at the blank by each column boundary of the ruled header; split boxes holding two stacked
+lines; drop slivers of a neighbour's box; box the ink the detector missed → recognise
+(PP-OCR CTC recogniser) → one :class:`Char` per character, placed where the recogniser's CTC
+alignment saw it and kept inside its piece, so the grid builder puts every character into
+its own cell.
 
 The engine is RapidOCR's bundled PP-OCR models run by ONNX Runtime: fully offline, the
 models ship inside the ``rapidocr`` wheel.  Results are cached per page image
 (:class:`OcrCache`), so a re-run does not OCR again.
 
-Every character keeps its recogniser confidence (``OcrPage.confidences``); a table cell's
+Every character keeps its recogniser confidence (``OcrResult.confidences``); a table cell's
 confidence is the lowest of its characters' (:func:`cell_confidences`).
 """
 
@@ -30,6 +34,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +56,8 @@ MAX_DPI = 300.0
 DEFAULT_DPI = 200.0  # pages whose image resolution cannot be told
 # The text-line detector sees the page at this resolution (an A4 page: 1024 px high).
 DET_DPI = 88.0
-DET_MAX_SIDE = 4096
+DET_MODEL = "PP-OCRv6_det_small.onnx"  # bundled in the rapidocr wheel (models/)
+REC_MODEL = "PP-OCRv6_rec_small.onnx"
 REC_HEIGHT = 48
 # Batches narrower than this are padded to it: the recogniser drops characters of short
 # figures in very narrow inputs (PaddleOCR pads to 320, which costs twice as much).
@@ -85,7 +91,9 @@ def _model_dir() -> Path:
     try:
         import rapidocr
     except ImportError as error:  # pragma: no cover - depends on the environment
-        raise OcrUnavailable("rapidocr is not installed (pip install rapidocr onnxruntime)") from error
+        raise OcrUnavailable(
+            "rapidocr is not installed (pip install rapidocr onnxruntime)"
+        ) from error
     return Path(rapidocr.__file__).resolve().parent / "models"
 
 
@@ -93,9 +101,26 @@ def engine_available() -> bool:
     try:
         import onnxruntime  # noqa: F401
 
-        return (_model_dir() / "PP-OCRv6_rec_small.onnx").exists()
+        return (_model_dir() / REC_MODEL).exists()
     except (ImportError, OcrUnavailable):
         return False
+
+
+def _engine_name(det_model: Path, rec_model: Path) -> str:
+    """Models and the package that shipped them: part of every cache key."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        package = f"rapidocr-{version('rapidocr')}"
+    except PackageNotFoundError:
+        package = "rapidocr-?"
+    return f"{package}:{Path(det_model).stem}+{Path(rec_model).stem}"
+
+
+@lru_cache(maxsize=1)
+def default_engine_name() -> str:
+    """The default engine's name, without loading it (a cached page needs no engine)."""
+    return _engine_name(Path(DET_MODEL), Path(REC_MODEL))
 
 
 class OcrEngine:
@@ -106,15 +131,22 @@ class OcrEngine:
     and probability.
     """
 
-    def __init__(self, det_model: Path | None = None, rec_model: Path | None = None, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        det_model: Path | None = None,
+        rec_model: Path | None = None,
+        threads: int | None = None,
+    ) -> None:
         try:
             import onnxruntime as ort
             from rapidocr.ch_ppocr_det.utils import DBPostProcess
         except ImportError as error:
-            raise OcrUnavailable("OCR engine not installed: pip install rapidocr onnxruntime") from error
+            raise OcrUnavailable(
+                "OCR engine not installed: pip install rapidocr onnxruntime"
+            ) from error
         models = _model_dir()
-        self.det_model = Path(det_model or models / "PP-OCRv6_det_small.onnx")
-        self.rec_model = Path(rec_model or models / "PP-OCRv6_rec_small.onnx")
+        self.det_model = Path(det_model or models / DET_MODEL)
+        self.rec_model = Path(rec_model or models / REC_MODEL)
         if threads is None:
             threads = int(os.environ.get(THREADS_ENV, "0") or 0)
         options = ort.SessionOptions()
@@ -126,22 +158,28 @@ class OcrEngine:
         if threads > 0:
             options.intra_op_num_threads = threads
         providers = ["CPUExecutionProvider"]
-        self._det = ort.InferenceSession(str(self.det_model), sess_options=options, providers=providers)
-        self._rec = ort.InferenceSession(str(self.rec_model), sess_options=options, providers=providers)
+        self._det = ort.InferenceSession(
+            str(self.det_model), sess_options=options, providers=providers
+        )
+        self._rec = ort.InferenceSession(
+            str(self.rec_model), sess_options=options, providers=providers
+        )
         meta = self._rec.get_modelmeta().custom_metadata_map
         self.characters = ["<blank>", *meta["character"].splitlines(), " "]
-        self._post = DBPostProcess(thresh=0.3, box_thresh=0.5, max_candidates=2000, unclip_ratio=1.6, use_dilation=True)
+        self._post = DBPostProcess(
+            thresh=0.3, box_thresh=0.5, max_candidates=2000, unclip_ratio=1.6, use_dilation=True
+        )
         self._det_input = self._det.get_inputs()[0].name
         self._rec_input = self._rec.get_inputs()[0].name
         self.lock = threading.Lock()
 
     @property
     def name(self) -> str:
-        return f"{self.det_model.stem}+{self.rec_model.stem}"
+        return _engine_name(self.det_model, self.rec_model)
 
     # ---------------------------------------------------------------- detection
 
-    def detect(self, image: np.ndarray, max_side: int = DET_MAX_SIDE) -> list[np.ndarray]:
+    def detect(self, image: np.ndarray, max_side: int = 1024) -> list[np.ndarray]:
         """Text-line quadrilaterals (4×2 float arrays, image px) of a BGR image."""
         import cv2
 
@@ -159,37 +197,29 @@ class OcrEngine:
     # ---------------------------------------------------------------- recognition
 
     def recognize(
-        self, crops: list[np.ndarray], batch: int = 8, min_width: int = REC_MIN_WIDTH, fill: float = 1.0
+        self, crops: list[np.ndarray], batch: int = 8, min_width: int = REC_MIN_WIDTH
     ) -> list[Recognized]:
         """Recognise text-line crops (BGR).
 
         Crops are batched by aspect ratio (similar widths, little padding) and padded only to
-        the widest of their batch.  ``fill`` < 1 shrinks each crop to that share of the
-        model's 48-pixel height (centred on the crop's own paper tone): the model's cost
-        grows with the input's width, so smaller text is cheaper.
+        the widest of their batch, but to at least ``min_width`` pixels.
         """
         import cv2
 
-        out: list[Recognized | None] = [None] * len(crops)
         if not crops:
             return []
-        height = max(16, int(round(REC_HEIGHT * fill)))
+        out: list[Recognized | None] = [None] * len(crops)
         ratios = [c.shape[1] / max(c.shape[0], 1) for c in crops]
         order = np.argsort(ratios)
         for start in range(0, len(crops), batch):
             idx = order[start : start + batch]
-            width = max(int(math.ceil(height * max(ratios[i] for i in idx))), min_width)
+            width = max(int(math.ceil(REC_HEIGHT * max(ratios[i] for i in idx))), min_width)
             blob = np.zeros((len(idx), 3, REC_HEIGHT, width), dtype=np.float32)
             used = []
-            top = (REC_HEIGHT - height) // 2
             for row, i in enumerate(idx):
-                crop = crops[i]
-                rw = min(width, int(math.ceil(height * ratios[i])))
-                resized = cv2.resize(crop, (max(rw, 1), height)).astype(np.float32)
-                if height < REC_HEIGHT:
-                    paper = float(np.median(resized))
-                    blob[row, :, :, :rw] = (paper / 255.0 - 0.5) / 0.5
-                blob[row, :, top : top + height, :rw] = (resized.transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
+                rw = max(1, min(width, int(math.ceil(REC_HEIGHT * ratios[i]))))
+                resized = cv2.resize(crops[i], (rw, REC_HEIGHT)).astype(np.float32)
+                blob[row, :, :, :rw] = (resized.transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
                 used.append(rw)
             preds = self._rec.run(None, {self._rec_input: blob})[0]
             steps = preds.shape[1]
@@ -235,11 +265,9 @@ def default_engine() -> OcrEngine:
         return _ENGINE
 
 
-OCR_DEFAULT = "0"  # TEMPORARY while in development: set BUDGET_DISCLOSURES_OCR=1
-
-
 def ocr_enabled() -> bool:
-    return os.environ.get(DISABLE_ENV, OCR_DEFAULT).strip().lower() not in {"0", "off", "false", "no"}
+    """OCR is on unless ``BUDGET_DISCLOSURES_OCR`` is 0/off/false/no."""
+    return os.environ.get(DISABLE_ENV, "1").strip().lower() not in {"0", "off", "false", "no"}
 
 
 # --------------------------------------------------------------------------- page images
@@ -300,7 +328,9 @@ class LevelPage:
         return self.dpi / 72.0
 
 
-def level_page(gray: np.ndarray, dpi: float, quarter_turns: int | None = None, angle: float | None = None) -> LevelPage:
+def level_page(
+    gray: np.ndarray, dpi: float, quarter_turns: int | None = None, angle: float | None = None
+) -> LevelPage:
     """Turn upright, deskew, find the rules and erase them (``angle``: known skew)."""
     import cv2
 
@@ -406,7 +436,11 @@ def _split_at_columns(piece: TextPiece, binary: np.ndarray, bounds: list[float])
     for bound in inside:
         reach = max(2, int(em * 0.6))
         centre = int(round(bound)) - piece.x0
-        candidates = [c for c in range(max(0, centre - reach), min(len(blank), centre + reach + 1)) if blank[c]]
+        candidates = [
+            c
+            for c in range(max(0, centre - reach), min(len(blank), centre + reach + 1))
+            if blank[c]
+        ]
         if candidates:
             cuts.append(min(candidates, key=lambda c: abs(c - centre)))
     out = []
@@ -439,7 +473,9 @@ def _split_rows(piece: TextPiece, binary: np.ndarray) -> list[TextPiece]:
     return out
 
 
-def _missed_text(binary: np.ndarray, pieces: list[TextPiece], boxes: list[np.ndarray]) -> list[np.ndarray]:
+def _missed_text(
+    binary: np.ndarray, pieces: list[TextPiece], boxes: list[np.ndarray]
+) -> list[np.ndarray]:
     """Boxes around ink the detector left out (a short header word in a tiny-print table)."""
     import cv2
 
@@ -456,7 +492,11 @@ def _missed_text(binary: np.ndarray, pieces: list[TextPiece], boxes: list[np.nda
         covered[p.y0 : p.y1, p.x0 : p.x1] = 255
     covered = cv2.dilate(covered, np.ones((3, 3), np.uint8))
     residual = cv2.bitwise_and(binary, cv2.bitwise_not(covered))
-    joined = cv2.morphologyEx(residual, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(em * 0.6)), 1)))
+    joined = cv2.morphologyEx(
+        residual,
+        cv2.MORPH_CLOSE,
+        cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(em * 0.6)), 1)),
+    )
     n, _labels, stats, _ = cv2.connectedComponentsWithStats(joined)
     out = []
     h_img, w_img = binary.shape
@@ -512,7 +552,9 @@ def _fit_rows(piece: TextPiece, binary: np.ndarray) -> TextPiece:
     first, last, _ink = runs[main]
     margin = max(2, int(round((last - first + 1) * 0.3)))
     top = max(first - margin, runs[main - 1][1] + 1 if main > 0 else piece.y0, piece.y0)
-    bottom = min(last + 1 + margin, runs[main + 1][0] if main + 1 < len(runs) else piece.y1, piece.y1)
+    bottom = min(
+        last + 1 + margin, runs[main + 1][0] if main + 1 < len(runs) else piece.y1, piece.y1
+    )
     return TextPiece(piece.x0, top, piece.x1, bottom)
 
 
@@ -555,7 +597,16 @@ def chars_from_recognized(
         x0 = min(max(lefts[i], piece.x0), piece.x1 - 1)
         x1 = max(min(rights[i], piece.x1), x0 + 1)
         # rounded as the cache stores them: a cached page gives exactly the same rows
-        chars.append(Char(ch, round(x0 / scale, 2), round(x1 / scale, 2), round(top, 2), round(bottom, 2), round(size, 2)))
+        chars.append(
+            Char(
+                ch,
+                round(x0 / scale, 2),
+                round(x1 / scale, 2),
+                round(top, 2),
+                round(bottom, 2),
+                round(size, 2),
+            )
+        )
         confidences.append(round(float(rec.probs[i]), 4))
     return chars, confidences
 
@@ -599,7 +650,9 @@ class OcrResult:
         return cls(
             width=data["width"],
             height=data["height"],
-            chars=[Char(t, x0, x1, top, bottom, size) for t, x0, x1, top, bottom, size in data["chars"]],
+            chars=[
+                Char(t, x0, x1, top, bottom, size) for t, x0, x1, top, bottom, size in data["chars"]
+            ],
             confidences=list(data["confidences"]),
             rules=[Rule(o, pos, start, end) for o, pos, start, end in data["rules"]],
             dpi=data["dpi"],
@@ -645,13 +698,24 @@ def _drop_covered(pieces: list[TextPiece]) -> list[TextPiece]:
     return keep
 
 
-def _column_bounds(rules: list[Rule], scale: float) -> list[tuple[float, float, float, float, list[float]]]:
+def _column_bounds(
+    rules: list[Rule], scale: float
+) -> list[tuple[float, float, float, float, list[float]]]:
     """Per table region (px): its box and the x of every vertical rule in it."""
     from .grid import find_table_regions
 
     out = []
     for x0, top, x1, bottom in find_table_regions(rules):
-        xs = sorted({round(r.pos * scale, 1) for r in rules if r.orientation == "v" and x0 - 2 <= r.pos <= x1 + 2 and r.end >= top - 2 and r.start <= bottom + 2})
+        xs = sorted(
+            {
+                round(r.pos * scale, 1)
+                for r in rules
+                if r.orientation == "v"
+                and x0 - 2 <= r.pos <= x1 + 2
+                and r.end >= top - 2
+                and r.start <= bottom + 2
+            }
+        )
         out.append((x0 * scale, top * scale, x1 * scale, bottom * scale, xs))
     return out
 
@@ -688,7 +752,9 @@ def read_level_page(page: LevelPage, engine: OcrEngine) -> OcrResult:
     for n, (piece, rec) in enumerate(zip(pieces + extra, recognized)):
         if n >= len(pieces) and rec.score < MISSED_MIN_CONFIDENCE:
             continue  # specks and stamps the detector was right to leave out
-        piece_chars, piece_conf = chars_from_recognized(rec, piece, piece.x0, _ink_rows(page.binary, piece), page.scale)
+        piece_chars, piece_conf = chars_from_recognized(
+            rec, piece, piece.x0, _ink_rows(page.binary, piece), page.scale
+        )
         chars.extend(piece_chars)
         confidences.extend(piece_conf)
     return OcrResult(
@@ -720,7 +786,9 @@ def level_gray(pdf_page, dpi: float, quarter_turns: int, angle: float) -> np.nda
     return rotate(gray, angle) if abs(angle) >= 0.02 else gray
 
 
-def _erase_border_rules(crop: np.ndarray, binary: np.ndarray, paper: int) -> tuple[np.ndarray, np.ndarray]:
+def _erase_border_rules(
+    crop: np.ndarray, binary: np.ndarray, paper: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Blank the rows and columns near a cell crop's edges that are mostly ink (its rules)."""
     crop = crop.copy()
     binary = binary.copy()
@@ -740,7 +808,9 @@ def _erase_border_rules(crop: np.ndarray, binary: np.ndarray, paper: int) -> tup
     return crop, binary
 
 
-def cell_variants(gray: np.ndarray, dpi: float, bbox: tuple[float, float, float, float]) -> list[np.ndarray]:
+def cell_variants(
+    gray: np.ndarray, dpi: float, bbox: tuple[float, float, float, float]
+) -> list[np.ndarray]:
     """Crops of one cell for a second reading: the ink tightly framed, grey and binarised."""
     import cv2
 
@@ -769,7 +839,9 @@ def cell_variants(gray: np.ndarray, dpi: float, bbox: tuple[float, float, float,
     iy1 = max(s[1] + s[3] for s in keep)
     margin = max(2, int((iy1 - iy0) * 0.3))
     ch, cw = crop.shape
-    tight = crop[max(0, iy0 - margin) : min(ch, iy1 + margin), max(0, ix0 - margin) : min(cw, ix1 + margin)]
+    tight = crop[
+        max(0, iy0 - margin) : min(ch, iy1 + margin), max(0, ix0 - margin) : min(cw, ix1 + margin)
+    ]
     if tight.size == 0:
         return []
     _, otsu = cv2.threshold(tight, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -822,7 +894,9 @@ class OcrCache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-            tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+            tmp.write_text(
+                json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+            )
             os.replace(tmp, path)
         except OSError as error:  # a read-only or full cache never fails the ingest
             log.warning("OCR cache not written (%s): %s", path, error)
@@ -869,18 +943,22 @@ def ocr_image(gray: np.ndarray, dpi: float, engine: OcrEngine) -> OcrResult:
     return result
 
 
-def ocr_pdf_page(pdf_page, engine: OcrEngine | None = None, cache: OcrCache | None = None) -> OcrResult:
-    """OCR a pypdfium2 page, through the cache (``result.key`` is the page image's key)."""
-    engine = engine or default_engine()
+def ocr_pdf_page(
+    pdf_page, engine: OcrEngine | None = None, cache: OcrCache | None = None
+) -> OcrResult:
+    """OCR a pypdfium2 page, through the cache (``result.key`` is the page image's key).
+
+    Without an ``engine`` the default one is loaded only when the page is not cached.
+    """
     cache = cache if cache is not None else OcrCache.default()
     dpi = choose_dpi(pdf_page)
     gray = render_gray(pdf_page, dpi)
-    key = image_key(gray, dpi, engine.name)
+    key = image_key(gray, dpi, engine.name if engine else default_engine_name())
     cached = cache.get(key)
     if cached is not None:
         result = OcrResult.from_json(cached)
     else:
-        result = ocr_image(gray, dpi, engine)
+        result = ocr_image(gray, dpi, engine or default_engine())
         cache.put(key, result.to_json())
     result.key = key
     return result
@@ -932,10 +1010,19 @@ def cell_confidences(result: OcrResult, grids: list) -> list[CellReading]:
                 inside = [
                     p
                     for c, p in pairs
-                    if cell.x0 - 2 <= c.xc <= cell.x1 + 2 and cell.top - 2 <= c.yc <= cell.bottom + 2
+                    if cell.x0 - 2 <= c.xc <= cell.x1 + 2
+                    and cell.top - 2 <= c.yc <= cell.bottom + 2
                 ]
                 confidence = min(inside) if inside else 0.0
-                readings.append(CellReading(grid.page, text, row_text, (cell.x0, cell.top, cell.x1, cell.bottom), confidence))
+                readings.append(
+                    CellReading(
+                        grid.page,
+                        text,
+                        row_text,
+                        (cell.x0, cell.top, cell.x1, cell.bottom),
+                        confidence,
+                    )
+                )
     return readings
 
 
@@ -987,7 +1074,7 @@ class DocumentOcr:
         try:
             pdf_page = self._document()[page.number - 1]
             try:
-                result = ocr_pdf_page(pdf_page, self.engine, self.cache)
+                result = ocr_pdf_page(pdf_page, self._engine, self.cache)
             finally:
                 pdf_page.close()
         except OcrUnavailable as error:
@@ -1002,7 +1089,9 @@ class DocumentOcr:
         self.results[page.number] = result
         return page_from_ocr(page, result)
 
-    def reread(self, number: int, bboxes: list[tuple[float, float, float, float]]) -> list[list[tuple[str, float]]]:
+    def reread(
+        self, number: int, bboxes: list[tuple[float, float, float, float]]
+    ) -> list[list[tuple[str, float]]]:
         """Read cells of an OCR page again at a higher resolution, two ways each.
 
         Returns, per box, the (text, confidence) of each reading (none when the cell holds
@@ -1012,7 +1101,9 @@ class DocumentOcr:
         if result is None or not bboxes:
             return [[] for _ in bboxes]
         keys = [
-            hashlib.sha256(f"{result.key}|reread|{','.join(f'{v:.1f}' for v in box)}".encode()).hexdigest()
+            hashlib.sha256(
+                f"{result.key}|reread|{','.join(f'{v:.1f}' for v in box)}".encode()
+            ).hexdigest()
             for box in bboxes
         ]
         out: list[list[tuple[str, float]] | None] = []
@@ -1075,7 +1166,9 @@ class DocumentOcr:
         """Set ``confidence`` on every line item (None for figures from a text layer)."""
         for item in items:
             if item.get("page") in self.results:
-                item["confidence"] = self.item_confidence(item["page"], item.get("amount_printed") or "", item.get("row_label") or "")
+                item["confidence"] = self.item_confidence(
+                    item["page"], item.get("amount_printed") or "", item.get("row_label") or ""
+                )
             else:
                 item["confidence"] = None
 

@@ -95,7 +95,12 @@ def find_relations(items: list[dict]) -> list[Relation]:
     children: dict[tuple, list[int]] = defaultdict(list)
     for i, item in enumerate(items):
         if item.get("classification") in CODED and item.get("code"):
-            base = (item["table_no"], item["classification"], item["measure"], item.get("column") or "")
+            base = (
+                item["table_no"],
+                item["classification"],
+                item["measure"],
+                item.get("column") or "",
+            )
             by_key[(*base, item["code"])].append(i)
             if item.get("parent_code"):
                 children[(*base, item["parent_code"])].append(i)
@@ -107,7 +112,11 @@ def find_relations(items: list[dict]) -> list[Relation]:
     level1: dict[tuple, list[int]] = defaultdict(list)
     for i, item in enumerate(items):
         key = (item["table_no"], item["measure"], item.get("column") or "")
-        if item.get("code") is None and item.get("name") in TOTAL_NAMES and item.get("classification") in CODED:
+        if (
+            item.get("code") is None
+            and item.get("name") in TOTAL_NAMES
+            and item.get("classification") in CODED
+        ):
             totals[(*key, item["classification"])].append(i)
         elif item.get("classification") in CODED and item.get("level") == 1:
             level1[(*key, item["classification"])].append(i)
@@ -126,9 +135,15 @@ def find_relations(items: list[dict]) -> list[Relation]:
         )
         rows[key][item.get("column") or ""].append(i)
     for columns in rows.values():
-        single = {path: members[0] for path, members in columns.items() if path and len(members) == 1}
+        single = {
+            path: members[0] for path, members in columns.items() if path and len(members) == 1
+        }
         for path, index in single.items():
-            kids = [i for sub, i in single.items() if sub.startswith(path + "/") and "/" not in sub[len(path) + 1 :]]
+            kids = [
+                i
+                for sub, i in single.items()
+                if sub.startswith(path + "/") and "/" not in sub[len(path) + 1 :]
+            ]
             if len(kids) >= 2:
                 relations.append(Relation(index, tuple(kids), "columns"))
             head, _, last = path.rpartition("/")
@@ -160,13 +175,22 @@ def _sibling_parts(single: dict[str, int], head: str, total_path: str) -> list[i
     return parts
 
 
-def _plausible(relations: list[Relation], values: list[float], items: list[dict], steps: dict[str, float]) -> list[Relation]:
+def _plausible(
+    relations: list[Relation], values: list[float], items: list[dict], steps: dict[str, float]
+) -> list[Relation]:
     """Subtotal columns add up different things in different tables (a "三公" 合计 leaves
     会议费 out): such a relation counts in a table only where it holds in some row."""
-    def signature(r: Relation) -> tuple:
-        return (items[r.parent]["table_no"], items[r.parent].get("column"), tuple(items[c].get("column") for c in r.children))
 
-    held = {signature(r) for r in relations if r.kind == "subtotals" and holds(r, values, items, steps)}
+    def signature(r: Relation) -> tuple:
+        return (
+            items[r.parent]["table_no"],
+            items[r.parent].get("column"),
+            tuple(items[c].get("column") for c in r.children),
+        )
+
+    held = {
+        signature(r) for r in relations if r.kind == "subtotals" and holds(r, values, items, steps)
+    }
     return [r for r in relations if r.kind != "subtotals" or signature(r) in held]
 
 
@@ -184,7 +208,9 @@ def _steps(items: list[dict]) -> tuple[dict[str, float], dict[str, int]]:
     return steps, usual
 
 
-def holds(relation: Relation, values: list[float], items: list[dict], steps: dict[str, float]) -> bool:
+def holds(
+    relation: Relation, values: list[float], items: list[dict], steps: dict[str, float]
+) -> bool:
     parent = items[relation.parent]
     factor = UNIT_FACTOR.get(parent.get("unit_printed") or "", 1.0)
     step = steps.get(parent["table_no"], 0.01)
@@ -205,7 +231,11 @@ def review_items(items: list[dict], ocr) -> ReviewReport:
     ocr_set = set(ocr_items)
     values = [float(item.get("amount_yuan") or 0.0) for item in items]
     steps, usual = _steps(items)
-    relations = [r for r in _plausible(find_relations(items), values, items, steps) if ocr_set & {r.parent, *r.children}]
+    relations = [
+        r
+        for r in _plausible(find_relations(items), values, items, steps)
+        if ocr_set & {r.parent, *r.children}
+    ]
     report.checked = len(relations)
     member_of: dict[int, list[Relation]] = defaultdict(list)
     for relation in relations:
@@ -221,7 +251,9 @@ def review_items(items: list[dict], ocr) -> ReviewReport:
     for index in ocr_items:
         item = items[index]
         printed = item.get("amount_printed") or ""
-        if item.get("amount_yuan") and decimals(printed) != usual.get(item["table_no"], decimals(printed)):
+        if item.get("amount_yuan") and decimals(printed) != usual.get(
+            item["table_no"], decimals(printed)
+        ):
             suspects.setdefault(index, "decimals")
         elif (item.get("confidence") or 0.0) < LOW_CONFIDENCE:
             suspects.setdefault(index, "confidence")
@@ -251,10 +283,17 @@ def review_items(items: list[dict], ocr) -> ReviewReport:
         elif suspects[index] == "decimals":
             value, n = votes.most_common(1)[0]
             wanted = usual.get(item["table_no"])
-            if value != original and n >= 2 and all(decimals(t) == wanted for v, t, _c in options if v == value):
+            if (
+                value != original
+                and n >= 2
+                and all(decimals(t) == wanted for v, t, _c in options if v == value)
+            ):
                 chosen = value
         final = chosen if chosen is not None else original
-        all_readings = [(original, item.get("confidence") or 0.0), *((v, c) for v, _t, c in options)]
+        all_readings = [
+            (original, item.get("confidence") or 0.0),
+            *((v, c) for v, _t, c in options),
+        ]
         agreeing = [c for v, c in all_readings if v == final]
         confidence = max(agreeing, default=0.0) * len(agreeing) / len(all_readings)
         item["confidence"] = round(confidence, 4)
@@ -291,13 +330,17 @@ def review_items(items: list[dict], ocr) -> ReviewReport:
     return report
 
 
-def _reread(items: list[dict], order: list[int], ocr) -> dict[int, list[tuple[Decimal, str, float]]]:
+def _reread(
+    items: list[dict], order: list[int], ocr
+) -> dict[int, list[tuple[Decimal, str, float]]]:
     """Second readings of the cells behind ``items[order]``: (value, text, confidence)."""
     cells_of: dict[int, list] = {}
     wanted: dict[int, dict[tuple, None]] = defaultdict(dict)
     for index in order:
         item = items[index]
-        cells = ocr.cells_for(item["page"], item.get("amount_printed") or "", item.get("row_label") or "")
+        cells = ocr.cells_for(
+            item["page"], item.get("amount_printed") or "", item.get("row_label") or ""
+        )
         if cells:
             cells_of[index] = cells
             for cell in cells:

@@ -45,7 +45,9 @@ def open_pdfium(path: Path):  # -> pypdfium2.PdfDocument
         pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as error:
         message = str(error)
-        detail = message[message.find("PDFium:") :].rstrip(".)") if "PDFium:" in message else message
+        detail = (
+            message[message.find("PDFium:") :].rstrip(".)") if "PDFium:" in message else message
+        )
         if "password" in message.lower():
             raise DocumentError("encrypted PDF (password required)") from error
         if not has_eof_marker(path):
@@ -93,7 +95,9 @@ def _read_chars(page, to_display: Transform) -> list[Char]:
             size = raw.FPDFText_GetFontSize(textpage, index)
             xa, ya = to_display(float(rect.left), float(rect.top))
             xb, yb = to_display(float(rect.right), float(rect.bottom))
-            chars.append(Char(text, min(xa, xb), max(xa, xb), min(ya, yb), max(ya, yb), float(size)))
+            chars.append(
+                Char(text, min(xa, xb), max(xa, xb), min(ya, yb), max(ya, yb), float(size))
+            )
     finally:
         textpage.close()
     return chars
@@ -105,7 +109,9 @@ def _path_rules(obj, to_display: Transform) -> list[Rule]:
 
     fill = ctypes.c_int()
     stroke = ctypes.c_int()
-    if raw.FPDFPath_GetDrawMode(obj, ctypes.byref(fill), ctypes.byref(stroke)) and not (fill.value or stroke.value):
+    if raw.FPDFPath_GetDrawMode(obj, ctypes.byref(fill), ctypes.byref(stroke)) and not (
+        fill.value or stroke.value
+    ):
         return []
     matrix = raw.FS_MATRIX()
     if not raw.FPDFPageObj_GetMatrix(obj, ctypes.byref(matrix)):
@@ -145,7 +151,9 @@ def _read_objects(page, to_display: Transform) -> tuple[list[Rule], int]:
 
     rules: list[Rule] = []
     n_images = 0
-    for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+    for obj in page.get_objects(
+        filter=[raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_IMAGE], max_depth=2
+    ):
         if obj.type == raw.FPDF_PAGEOBJ_IMAGE:
             n_images += 1
         else:

@@ -57,13 +57,17 @@ def choose_extraction(
     if best[0].perfect or not items:
         return items, targets, table
     for candidate in CANDIDATES:
-        grids = _matching_grids(table.grids, candidate.extract_pages(str(path), table.pages, page_heights))
+        grids = _matching_grids(
+            table.grids, candidate.extract_pages(str(path), table.pages, page_heights)
+        )
         if not grids:
             continue
         alternative = dataclasses.replace(table, grids=grids)
         alt_items, alt_targets = map_table(alternative, ctx)
         score = score_items(alt_items)
-        log.info("table %s: %s scores %s (primary %s)", table.table_no, candidate.name, score, best[0])
+        log.info(
+            "table %s: %s scores %s (primary %s)", table.table_no, candidate.name, score, best[0]
+        )
         if _better(score, best[0]):
             best = (score, alt_items, alt_targets, alternative)
         if best[0].perfect:

@@ -30,7 +30,10 @@ console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True)
 
 CuratedOption = Annotated[
-    Path, typer.Option("--curated", help="Output folder of the curated datasets.", envvar="DISCLOSURES_CURATED")
+    Path,
+    typer.Option(
+        "--curated", help="Output folder of the curated datasets.", envvar="DISCLOSURES_CURATED"
+    ),
 ]
 
 
@@ -57,10 +60,19 @@ def _quiet_prefect(log_file: Path, verbose: bool) -> None:
 
 
 def _detach_console_handlers() -> None:
-    for name in ("prefect", "prefect.flow_runs", "prefect.task_runs", "prefect.server", "uvicorn", "httpx"):
+    for name in (
+        "prefect",
+        "prefect.flow_runs",
+        "prefect.task_runs",
+        "prefect.server",
+        "uvicorn",
+        "httpx",
+    ):
         logger = logging.getLogger(name)
         for handler in list(logger.handlers):
-            if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+            if isinstance(handler, logging.StreamHandler) and not isinstance(
+                handler, logging.FileHandler
+            ):
                 logger.removeHandler(handler)
         logger.addHandler(logging.getLogger().handlers[-1])
         logger.propagate = False
@@ -79,16 +91,39 @@ def _status_text(row: dict) -> str:
 
 def _summary_table(rows: list[dict]) -> Table:
     table = Table(title="Ingest summary", show_lines=False)
-    for header in ("file", "unit", "year", "template", "pages", "tables", "line items", "status", "reason", "seconds"):
-        justify = "right" if header in {"year", "pages", "tables", "line items", "seconds"} else "left"
+    for header in (
+        "file",
+        "unit",
+        "year",
+        "template",
+        "pages",
+        "tables",
+        "line items",
+        "status",
+        "reason",
+        "seconds",
+    ):
+        justify = (
+            "right" if header in {"year", "pages", "tables", "line items", "seconds"} else "left"
+        )
         table.add_column(header, justify=justify, overflow="fold", no_wrap=header == "status")
     for row in rows:
         status = _status_text(row) + (" (skipped)" if row.get("skipped") else "")
-        style = "red" if row["status"] == "failed" else ("yellow" if row["status"] == "warn" else None)
+        style = (
+            "red" if row["status"] == "failed" else ("yellow" if row["status"] == "warn" else None)
+        )
         table.add_row(
-            row["file"], row.get("unit") or "", str(row.get("year") or ""), row.get("template") or "",
-            str(row.get("pages") or 0), str(row.get("tables") or 0), str(row.get("line_items") or 0),
-            status, row.get("reason") or "", f"{row.get('seconds', 0):.2f}", style=style,
+            row["file"],
+            row.get("unit") or "",
+            str(row.get("year") or ""),
+            row.get("template") or "",
+            str(row.get("pages") or 0),
+            str(row.get("tables") or 0),
+            str(row.get("line_items") or 0),
+            status,
+            row.get("reason") or "",
+            f"{row.get('seconds', 0):.2f}",
+            style=style,
         )
     return table
 
@@ -96,19 +131,36 @@ def _summary_table(rows: list[dict]) -> Table:
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="PDF files or folders (searched recursively). Default: raw/")
+        list[Path] | None,
+        typer.Argument(help="PDF files or folders (searched recursively). Default: raw/"),
     ] = None,
     curated: CuratedOption = Path("curated"),
-    force: Annotated[bool, typer.Option("--force", help="Redo documents already ingested.")] = False,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Documents processed in parallel (local process pool).")] = 1,
+    force: Annotated[
+        bool, typer.Option("--force", help="Redo documents already ingested.")
+    ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", min=1, help="Documents processed in parallel (local process pool)."
+        ),
+    ] = 1,
     dask_address: Annotated[
-        str | None, typer.Option("--dask-address", help="Run the tasks on a Dask cluster, e.g. tcp://host:8786.")
+        str | None,
+        typer.Option(
+            "--dask-address", help="Run the tasks on a Dask cluster, e.g. tcp://host:8786."
+        ),
     ] = None,
     timeout: Annotated[
-        float, typer.Option("--timeout", min=1, help="Per-document time limit in seconds (stopped and reported).")
+        float,
+        typer.Option(
+            "--timeout", min=1, help="Per-document time limit in seconds (stopped and reported)."
+        ),
     ] = 600.0,
     wait: Annotated[
-        float, typer.Option("--wait", min=0, help="Seconds to wait for another run writing the same curated folder.")
+        float,
+        typer.Option(
+            "--wait", min=0, help="Seconds to wait for another run writing the same curated folder."
+        ),
     ] = 0.0,
     reprocess_outdated: Annotated[
         bool,
@@ -117,7 +169,9 @@ def ingest(
             help="Redo documents ingested by an older pipeline version (default) or keep their rows.",
         ),
     ] = True,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own log on the terminal.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show Prefect's own log on the terminal.")
+    ] = False,
 ) -> None:
     """Ingest disclosure PDFs into curated Parquet datasets (documents, tables, line_items, ...).
 
@@ -146,8 +200,13 @@ def ingest(
         _detach_console_handlers()
     started = time.perf_counter()
     with Progress(
-        TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.description}"), console=console, transient=True,
+        TextColumn("[bold]ingest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
     ) as progress:
         bar = progress.add_task("starting…", total=len(pdfs))
 
@@ -177,14 +236,25 @@ def ingest(
 @app.command()
 def serve(
     inbox: Annotated[Path, typer.Option("--inbox", help="Folder watched for new or changed PDFs.")],
-    cron: Annotated[str, typer.Option("--cron", help="Schedule (cron syntax, server time zone).")] = "0 2 * * *",
+    cron: Annotated[
+        str, typer.Option("--cron", help="Schedule (cron syntax, server time zone).")
+    ] = "0 2 * * *",
     curated: CuratedOption = Path("curated"),
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Documents processed in parallel.")] = 1,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Documents processed in parallel.")
+    ] = 1,
     reprocess_outdated: Annotated[
-        bool, typer.Option("--reprocess-outdated", help="Redo documents ingested by an older pipeline version.")
+        bool,
+        typer.Option(
+            "--reprocess-outdated", help="Redo documents ingested by an older pipeline version."
+        ),
     ] = False,
-    run_now: Annotated[bool, typer.Option("--run-now", help="Ingest the inbox once right away, then serve.")] = False,
-    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Per-document time limit in seconds.")] = 600.0,
+    run_now: Annotated[
+        bool, typer.Option("--run-now", help="Ingest the inbox once right away, then serve.")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, help="Per-document time limit in seconds.")
+    ] = 600.0,
 ) -> None:
     """Serve a Prefect deployment that ingests the inbox on a schedule (until Ctrl-C).
 
@@ -226,8 +296,12 @@ def status(
         table.add_column(header)
     for run in history:
         table.add_row(
-            run["started"], str(run["seconds"]), str(run["documents"]), str(run["processed"]),
-            str(len(run["failed"])), run["pipeline_version"],
+            run["started"],
+            str(run["seconds"]),
+            str(run["documents"]),
+            str(run["processed"]),
+            str(len(run["failed"])),
+            run["pipeline_version"],
         )
     console.print(table)
     for run in history[-1:]:
@@ -237,7 +311,10 @@ def status(
     counts: dict[str, int] = {}
     for entry in registry.values():
         counts[entry.get("status", "?")] = counts.get(entry.get("status", "?"), 0) + 1
-    console.print(f"registry: {len(registry)} documents " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    console.print(
+        f"registry: {len(registry)} documents "
+        + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    )
 
 
 class OutputFormat(StrEnum):
@@ -379,7 +456,9 @@ def publish(
 @app.command()
 def validate(
     curated: CuratedOption = Path("curated"),
-    docs: Annotated[bool, typer.Option("--docs/--no-docs", help="Build GX Data Docs (HTML).")] = True,
+    docs: Annotated[
+        bool, typer.Option("--docs/--no-docs", help="Build GX Data Docs (HTML).")
+    ] = True,
 ) -> None:
     """Re-run the validation suites (GX Core) on every stored document.
 
@@ -396,12 +475,21 @@ def validate(
     results, run = validate_store(curated, build_docs=docs)
     table = Table(title=f"Validation ({curated})")
     for header in ("file", "doc_id", "status", "errors", "warnings", "reason"):
-        table.add_column(header, justify="right" if header in {"errors", "warnings"} else "left", overflow="fold")
+        table.add_column(
+            header, justify="right" if header in {"errors", "warnings"} else "left", overflow="fold"
+        )
     for result in sorted(results, key=lambda r: r.source_name or ""):
-        style = "red" if result.status == "failed" else ("yellow" if result.status == "warn" else None)
+        style = (
+            "red" if result.status == "failed" else ("yellow" if result.status == "warn" else None)
+        )
         table.add_row(
-            result.source_name or "", result.doc_id, result.status, str(result.n_errors),
-            str(result.n_warnings), result.reason or "", style=style,
+            result.source_name or "",
+            result.doc_id,
+            result.status,
+            str(result.n_errors),
+            str(result.n_warnings),
+            result.reason or "",
+            style=style,
         )
     console.print(table)
     counts = {s: sum(1 for r in results if r.status == s) for s in ("ok", "warn", "failed")}

@@ -77,7 +77,8 @@ def ingest_flow(
     with state.writer_lock(curated_dir, wait_seconds=lock_wait):
         state.clean_stale_temporaries(curated_dir)
         futures = [
-            ingest_document_task.submit(path, curated, force, timeout, reprocess_outdated) for path in paths
+            ingest_document_task.submit(path, curated, force, timeout, reprocess_outdated)
+            for path in paths
         ]
         order = {future.task_run_id: index for index, future in enumerate(futures)}
         results: list[dict | None] = [None] * len(futures)
@@ -87,7 +88,10 @@ def ingest_flow(
                 summary = future.result()
             except Exception as error:  # retries exhausted or a crashed worker: report, go on
                 summary = pipeline.DocumentSummary(
-                    Path(paths[index]).name, None, status="failed", reason=f"{type(error).__name__}: {error}"
+                    Path(paths[index]).name,
+                    None,
+                    status="failed",
+                    reason=f"{type(error).__name__}: {error}",
                 ).as_dict()
             results[index] = summary
             if _progress_hook is not None:
@@ -102,7 +106,11 @@ def ingest_flow(
                 "seconds": round(time.perf_counter() - clock, 2),
                 "documents": len(summaries),
                 "processed": sum(1 for s in summaries if not s.get("skipped")),
-                "failed": [{"file": s["file"], "reason": s.get("reason", "")} for s in summaries if s["status"] == "failed"],
+                "failed": [
+                    {"file": s["file"], "reason": s.get("reason", "")}
+                    for s in summaries
+                    if s["status"] == "failed"
+                ],
                 "pipeline_version": pipeline.pipeline_version(),
             },
         )
@@ -131,4 +139,6 @@ def run_ingest(
     reprocess_outdated: bool = True,
 ) -> list[dict]:
     configured = ingest_flow.with_options(task_runner=task_runner(workers, dask_address))
-    return configured([str(p) for p in paths], str(curated), force, timeout, lock_wait, reprocess_outdated)
+    return configured(
+        [str(p) for p in paths], str(curated), force, timeout, lock_wait, reprocess_outdated
+    )

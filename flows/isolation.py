@@ -34,7 +34,9 @@ def _context() -> multiprocessing.context.BaseContext:
 
 def _child(conn, path: str, curated: str, force: bool, reprocess_outdated: bool) -> None:
     try:
-        summary = pipeline.ingest_document(Path(path), Path(curated), force=force, reprocess_outdated=reprocess_outdated)
+        summary = pipeline.ingest_document(
+            Path(path), Path(curated), force=force, reprocess_outdated=reprocess_outdated
+        )
         conn.send(("ok", summary.as_dict()))
     except OSError as error:  # writing failed: transient, retry
         conn.send(("transient", f"{type(error).__name__}: {error}"))
@@ -52,7 +54,9 @@ def _failed(path: Path, curated: Path, reason: str) -> dict:
         return pipeline.DocumentSummary(path.name, None, status="failed", reason=reason).as_dict()
     row = pipeline.failed_document_row(path, identity.doc_id, identity.sha256, reason)
     store.remove_document(curated, identity.doc_id)
-    store.write_document(curated, identity.doc_id, {"documents": [row], "line_items": [], "tables": []})
+    store.write_document(
+        curated, identity.doc_id, {"documents": [row], "line_items": [], "tables": []}
+    )
     summary = pipeline.DocumentSummary(path.name, identity.doc_id, status="failed", reason=reason)
     summary.sha256 = identity.sha256
     return summary.as_dict()
@@ -72,12 +76,18 @@ def ingest_isolated(
     """
     if multiprocessing.current_process().daemon:
         try:
-            return pipeline.ingest_document(path, curated, force=force, reprocess_outdated=reprocess_outdated).as_dict()
+            return pipeline.ingest_document(
+                path, curated, force=force, reprocess_outdated=reprocess_outdated
+            ).as_dict()
         except OSError as error:
             raise TransientError(f"{type(error).__name__}: {error}") from error
     context = _context()
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, str(path), str(curated), force, reprocess_outdated), daemon=True)
+    process = context.Process(
+        target=_child,
+        args=(sender, str(path), str(curated), force, reprocess_outdated),
+        daemon=True,
+    )
     process.start()
     sender.close()
     try:

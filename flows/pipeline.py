@@ -115,12 +115,26 @@ def extract_document(
     try:
         for page in pages(pdf):
             page = ocr.read(page)
-            grids = (ocr_extractor if ocr.is_ocr(page.number) else extractor).extract(str(path), page)
+            grid_reader = ocr_extractor if ocr.is_ocr(page.number) else extractor
+            grids = grid_reader.extract(str(path), page)
             ocr.note_grids(page.number, grids)
             page_tables.append(PageTables(page.number, page.lines, grids))
             texts.append(page.text)
-            prose = narrative_page_lines(page, grids, ocr=ocr.is_ocr(page.number))  # the narrative's lines
-            layers.append(PageContent(page.number, page.width, page.height, page.chars[:1], [], prose, page.text_layer, page.n_images))
+            prose = narrative_page_lines(
+                page, grids, ocr=ocr.is_ocr(page.number)
+            )  # the narrative's lines
+            layers.append(
+                PageContent(
+                    page.number,
+                    page.width,
+                    page.height,
+                    page.chars[:1],
+                    [],
+                    prose,
+                    page.text_layer,
+                    page.n_images,
+                )
+            )
     finally:
         ocr.close()
         pdf.close()
@@ -147,7 +161,11 @@ def _table_row(doc_id: str, table: TableInstance, n_items: int) -> dict:
         "page_first": table.page_first,
         "page_last": table.page_last,
         "n_rows": n_rows,
-        "is_empty": table.is_empty or n_items == 0 and table.rule is not None and table.rule.layout not in {"performance", "none", "project_rows"} and _looks_empty(table),
+        "is_empty": table.is_empty
+        or n_items == 0
+        and table.rule is not None
+        and table.rule.layout not in {"performance", "none", "project_rows"}
+        and _looks_empty(table),
         "method": ",".join(sorted({g.method for g in table.grids})),
         "unit_printed": table.unit,
         "n_line_items": n_items,
@@ -182,11 +200,14 @@ def build_rows(
             targets.extend(t.as_dict() for t in table_targets)
             items.extend(table_items)
             table_rows.append(_table_row(doc_id, table, len(table_items)))
-        table_rows.extend(_declared_empty_rows(doc_id, template, catalogue, table_rows, page_tables))
+        table_rows.extend(
+            _declared_empty_rows(doc_id, template, catalogue, table_rows, page_tables)
+        )
     ocr.attach_confidence(items)
     if ocr.results:  # figures read by OCR: the tables' arithmetic picks cells to read again
         review = review_items(items, ocr)
-        log.info("%s: OCR review %s", path.name, {k: v for k, v in asdict(review).items() if k != "still_failing"})
+        summary_ = {k: v for k, v in asdict(review).items() if k != "still_failing"}
+        log.info("%s: OCR review %s", path.name, summary_)
     unit_code = _unit_code(items, meta.unit_name)
     document = {
         "doc_id": doc_id,
@@ -210,13 +231,23 @@ def build_rows(
         "ingested_at": _now(),
     }
     summary = DocumentSummary(
-        file=path.name, doc_id=doc_id, unit=meta.unit_name, year=meta.fiscal_year,
-        template=document["template"], pages=document["pages"], tables=len(table_rows),
-        line_items=len(items), reason=document["reason"] or "",
+        file=path.name,
+        doc_id=doc_id,
+        unit=meta.unit_name,
+        year=meta.fiscal_year,
+        template=document["template"],
+        pages=document["pages"],
+        tables=len(table_rows),
+        line_items=len(items),
+        reason=document["reason"] or "",
     )
     rows = {
-        "line_items": items, "performance_targets": targets, "tables": table_rows,
-        "sections": narrative.sections, "facts": narrative.facts, "documents": [document],
+        "line_items": items,
+        "performance_targets": targets,
+        "tables": table_rows,
+        "sections": narrative.sections,
+        "facts": narrative.facts,
+        "documents": [document],
     }
     return rows, summary
 
@@ -234,15 +265,24 @@ def _declared_empty_rows(doc_id, template, catalogue, table_rows, page_tables) -
                 p.number
                 for p in page_tables
                 for line in p.lines
-                if (m := template.number_regex.match(line.text.replace(" ", ""))) and m.group(1) == table_no
+                if (m := template.number_regex.match(line.text.replace(" ", "")))
+                and m.group(1) == table_no
             ),
             None,
         )
         out.append(
             {
-                "doc_id": doc_id, "table_no": table_no, "title": rule.titles[0], "kind": rule.kind,
-                "page_first": page, "page_last": page, "n_rows": 0, "is_empty": True,
-                "method": "catalogue", "unit_printed": None, "n_line_items": 0,
+                "doc_id": doc_id,
+                "table_no": table_no,
+                "title": rule.titles[0],
+                "kind": rule.kind,
+                "page_first": page,
+                "page_last": page,
+                "n_rows": 0,
+                "is_empty": True,
+                "method": "catalogue",
+                "unit_printed": None,
+                "n_line_items": 0,
             }
         )
     return out
@@ -290,17 +330,26 @@ def validation_counts(curated: Path, doc_id: str) -> tuple[int, int]:
 
 def failed_document_row(path: Path, doc_id: str, sha256: str, reason: str) -> dict:
     return {
-        "doc_id": doc_id, "sha256": sha256, "source_name": path.name, "source_path": str(path.resolve()),
+        "doc_id": doc_id,
+        "sha256": sha256,
+        "source_name": path.name,
+        "source_path": str(path.resolve()),
         "status": "failed",
-        "pipeline_version": pipeline_version(), "reason": reason, "n_tables": 0,
-        "n_line_items": 0, "ingested_at": _now(), "pages": None,
+        "pipeline_version": pipeline_version(),
+        "reason": reason,
+        "n_tables": 0,
+        "n_line_items": 0,
+        "ingested_at": _now(),
+        "pages": None,
     }
 
 
 RETRYABLE_REASONS = ("worker crashed", "internal error")  # not the document's fault
 
 
-def already_ingested(curated: Path, doc_id: str, sha256: str, reprocess_outdated: bool = True) -> bool:
+def already_ingested(
+    curated: Path, doc_id: str, sha256: str, reprocess_outdated: bool = True
+) -> bool:
     """Same bytes already ingested (and, unless outdated rows are kept, by this version)."""
     row = store.read_document_row(curated, doc_id)
     if not row or row.get("sha256") != sha256:
@@ -319,7 +368,11 @@ def replace_changed_source(curated: Path, source_path: str, doc_id: str) -> None
 
 
 def ingest_document(
-    path: Path, curated: Path, force: bool = False, reprocess_outdated: bool = True, validate: bool = True
+    path: Path,
+    curated: Path,
+    force: bool = False,
+    reprocess_outdated: bool = True,
+    validate: bool = True,
 ) -> DocumentSummary:
     """Ingest one PDF into ``curated``; never raises for bad input (the reason is reported).
 
@@ -332,15 +385,28 @@ def ingest_document(
     try:
         identity = identify_file(path)
     except OSError as error:
-        return DocumentSummary(path.name, None, status="failed", reason=f"cannot read file: {error.strerror or error}")
+        return DocumentSummary(
+            path.name, None, status="failed", reason=f"cannot read file: {error.strerror or error}"
+        )
     doc_id = identity.doc_id
     if not force and already_ingested(curated, doc_id, identity.sha256, reprocess_outdated):
         row = store.read_document_row(curated, doc_id) or {}
         return DocumentSummary(
-            path.name, doc_id, row.get("unit_name"), row.get("fiscal_year"), row.get("template"),
-            row.get("pages") or 0, row.get("n_tables") or 0, row.get("n_line_items") or 0,
-            row.get("status", "ok"), row.get("reason") or "", 0.0, skipped=True, sha256=identity.sha256,
-            n_errors=(counts := validation_counts(curated, doc_id))[0], n_warnings=counts[1],
+            path.name,
+            doc_id,
+            row.get("unit_name"),
+            row.get("fiscal_year"),
+            row.get("template"),
+            row.get("pages") or 0,
+            row.get("n_tables") or 0,
+            row.get("n_line_items") or 0,
+            row.get("status", "ok"),
+            row.get("reason") or "",
+            0.0,
+            skipped=True,
+            sha256=identity.sha256,
+            n_errors=(counts := validation_counts(curated, doc_id))[0],
+            n_warnings=counts[1],
         )
     replace_changed_source(curated, str(path.resolve()), doc_id)
     try:
@@ -349,12 +415,24 @@ def ingest_document(
             apply_validation(rows, summary)
     except DocumentError as error:
         reason = str(error)
-        rows = {"documents": [failed_document_row(path, doc_id, identity.sha256, reason)], "line_items": [], "tables": [], "sections": [], "facts": []}
+        rows = {
+            "documents": [failed_document_row(path, doc_id, identity.sha256, reason)],
+            "line_items": [],
+            "tables": [],
+            "sections": [],
+            "facts": [],
+        }
         summary = DocumentSummary(path.name, doc_id, status="failed", reason=reason)
     except Exception as error:  # a bug on one document never stops the batch
         log.error("internal error on %s:\n%s", path.name, traceback.format_exc())
         reason = f"internal error: {type(error).__name__}: {error}"
-        rows = {"documents": [failed_document_row(path, doc_id, identity.sha256, reason)], "line_items": [], "tables": [], "sections": [], "facts": []}
+        rows = {
+            "documents": [failed_document_row(path, doc_id, identity.sha256, reason)],
+            "line_items": [],
+            "tables": [],
+            "sections": [],
+            "facts": [],
+        }
         summary = DocumentSummary(path.name, doc_id, status="failed", reason=reason)
     store.write_document(curated, doc_id, rows)
     summary.seconds = round(time.perf_counter() - started, 3)
@@ -367,7 +445,9 @@ def discover_pdfs(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() == ".pdf")
+            found.extend(
+                p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() == ".pdf"
+            )
         elif path.exists():
             found.append(path)
         else:

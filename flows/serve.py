@@ -58,7 +58,9 @@ def _healthy(api_url: str) -> bool:
 
 
 @contextlib.contextmanager
-def prefect_server(log_file: Path, port: int | None = None, startup_seconds: float = 180.0) -> Iterator[str]:
+def prefect_server(
+    log_file: Path, port: int | None = None, startup_seconds: float = 180.0
+) -> Iterator[str]:
     """The API URL of the configured server, or of a local one started (and stopped) here."""
     configured = os.environ.get("PREFECT_API_URL")
     if configured:
@@ -69,18 +71,36 @@ def prefect_server(log_file: Path, port: int | None = None, startup_seconds: flo
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "true"},
+            env={
+                **os.environ,
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "PREFECT_UI_ENABLED": "true",
+            },
         )
         try:
             deadline = time.monotonic() + startup_seconds
             while not _healthy(api_url):
                 if process.poll() is not None:
-                    raise RuntimeError(f"the Prefect server exited (code {process.returncode}); see {log_file}")
+                    raise RuntimeError(
+                        f"the Prefect server exited (code {process.returncode}); see {log_file}"
+                    )
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"the Prefect server did not start within {startup_seconds:.0f} s; see {log_file}")
+                    raise RuntimeError(
+                        f"the Prefect server did not start within {startup_seconds:.0f} s; see {log_file}"
+                    )
                 time.sleep(0.5)
             os.environ["PREFECT_API_URL"] = api_url
             yield api_url
@@ -112,4 +132,6 @@ def serve_inbox(
     }
     if run_now:
         inbox_flow(**parameters)
-    inbox_flow.serve(name=DEPLOYMENT_NAME, cron=cron, parameters=parameters, print_starting_message=True)
+    inbox_flow.serve(
+        name=DEPLOYMENT_NAME, cron=cron, parameters=parameters, print_starting_message=True
+    )

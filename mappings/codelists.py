@@ -14,7 +14,11 @@ from pathlib import Path
 from .text import clean_name
 
 CODES_DIR = Path(__file__).resolve().parent / "codes"
-CLASSIFICATION_FILES = {"function": "function.csv", "econ_dept": "econ_dept.csv", "econ_gov": "econ_gov.csv"}
+CLASSIFICATION_FILES = {
+    "function": "function.csv",
+    "econ_dept": "econ_dept.csv",
+    "econ_gov": "econ_gov.csv",
+}
 CODE_LEVELS = {
     "function": {3: 1, 5: 2, 7: 3},
     "econ_dept": {3: 1, 5: 2},
@@ -55,7 +59,9 @@ def load_code_list(classification: str) -> tuple[CodeEntry, ...]:
             CodeEntry(
                 code=row["code"],
                 name=clean_name(row["name"]),
-                level=int(row["level"]) if row.get("level") else code_level(classification, row["code"]) or 0,
+                level=int(row["level"])
+                if row.get("level")
+                else code_level(classification, row["code"]) or 0,
                 parent_code=row.get("parent_code") or None,
                 valid_from=_int_or_none(row.get("valid_from")),
                 valid_to=_int_or_none(row.get("valid_to")),

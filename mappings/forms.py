@@ -78,7 +78,10 @@ class _FormReader:
         headers = self.vocab.indicator_headers
         if any(label in headers["level1"] for label in labels):
             self.indicator_cols = {
-                role: cell.col0 for cell, label in zip(cells, labels) for role, words in headers.items() if label in words
+                role: cell.col0
+                for cell, label in zip(cells, labels)
+                for role, words in headers.items()
+                if label in words
             }
             self.task_name_col = None
             return
@@ -86,7 +89,9 @@ class _FormReader:
             self._read_indicator(grid, index)
             return
         if any(label in self.vocab.task_header for label in labels):
-            self.task_name_col = next(c.col0 for c, lab in zip(cells, labels) if lab in self.vocab.task_header)
+            self.task_name_col = next(
+                c.col0 for c, lab in zip(cells, labels) if lab in self.vocab.task_header
+            )
             self._read_task_columns(cells, labels)
             return
         if self.task_name_col is not None and not self.task_cols:
@@ -126,7 +131,18 @@ class _FormReader:
         frame = Frame(grid, [], [], [], set())
         for col, measure in self.task_cols.items():
             if col < len(texts):
-                item = _make_item(self.ctx, self.table, frame, "project", None, name, measure, texts[col], [], label)
+                item = _make_item(
+                    self.ctx,
+                    self.table,
+                    frame,
+                    "project",
+                    None,
+                    name,
+                    measure,
+                    texts[col],
+                    [],
+                    label,
+                )
                 if item:
                     self.items.append(item)
 
@@ -175,13 +191,24 @@ class _FormReader:
                 measure = self.vocab.period_measures.get(measure, measure)
             frame = Frame(money.grid, [], [], [], set())
             item = _make_item(
-                self.ctx, self.table, frame, "project", None, self.name, measure, money.printed, [], money.label
+                self.ctx,
+                self.table,
+                frame,
+                "project",
+                None,
+                self.name,
+                measure,
+                money.printed,
+                [],
+                money.label,
             )
             if item:
                 self.items.append(item)
 
 
-def read_performance_form(table: TableInstance, ctx: Context) -> tuple[list[LineItem], list[PerformanceTarget]]:
+def read_performance_form(
+    table: TableInstance, ctx: Context
+) -> tuple[list[LineItem], list[PerformanceTarget]]:
     """Line items and performance targets of one 绩效目标 table."""
     reader = _FormReader(table, ctx, form_vocabulary())
     reader.read()

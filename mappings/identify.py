@@ -67,11 +67,16 @@ def match_title(text: str, template: Template) -> TableRule | None:
     for title, rule in index.items():
         # a short prefix or suffix (number, year, unit) around the title; a line that ends
         # with the title may carry a longer prefix ("一、2017年度江苏省…法院部门收支预算总表")
-        contained = len(title) >= 4 and title in norm and (
-            len(norm) <= len(title) + 12 or (norm.endswith(title) and len(norm) <= len(title) + 30)
+        contained = (
+            len(title) >= 4
+            and title in norm
+            and (
+                len(norm) <= len(title) + 12
+                or (norm.endswith(title) and len(norm) <= len(title) + 30)
+            )
         )
         # a narrative heading about the table ("一、收支预算总表情况说明") is not its title
-        contained = contained and "说明" not in norm[norm.index(title) + len(title):]
+        contained = contained and "说明" not in norm[norm.index(title) + len(title) :]
         if contained and (best is None or len(title) > len(best[0])):
             best = (title, rule)
     return best[1] if best else None
@@ -114,7 +119,9 @@ def read_catalogue(grid: RawGrid, template: Template) -> dict[str, bool]:
     return empty
 
 
-def identify_tables(pages: list[PageTables], template: Template | None) -> tuple[list[TableInstance], dict[str, bool]]:
+def identify_tables(
+    pages: list[PageTables], template: Template | None
+) -> tuple[list[TableInstance], dict[str, bool]]:
     """Group grids into tables using the "表N" line and the title printed above each grid.
 
     A grid with no number or title above continues the table before it (tables that cross
@@ -136,9 +143,15 @@ def identify_tables(pages: list[PageTables], template: Template | None) -> tuple
                 # a ruled box with no text (frame, stamp box) or one column (a framed paragraph)
                 # is not a table; a box holding only a table's title heads the next grid
                 boxed = [line for line in page.lines if _inside(line, whole.bbox)]
-                if template is not None and boxed and all(
-                    _number_of(line.text, template) or match_title(line.text, template) or find_money_unit(line.text)
-                    for line in boxed
+                if (
+                    template is not None
+                    and boxed
+                    and all(
+                        _number_of(line.text, template)
+                        or match_title(line.text, template)
+                        or find_money_unit(line.text)
+                        for line in boxed
+                    )
                 ):
                     pending = boxed
                 continue
@@ -147,7 +160,11 @@ def identify_tables(pages: list[PageTables], template: Template | None) -> tuple
                 current = None
                 pending = []
                 continue
-            pieces = split_at_headings(whole, page.lines, template) if template is not None else [(whole, [])]
+            pieces = (
+                split_at_headings(whole, page.lines, template)
+                if template is not None
+                else [(whole, [])]
+            )
             for index, (grid, heading) in enumerate(pieces):
                 above = (pending + whole.lines_above if index == 0 else []) + heading
                 pending = []
@@ -164,19 +181,29 @@ def identify_tables(pages: list[PageTables], template: Template | None) -> tuple
                 if rule is None and template is not None and number is not None:
                     rule = template.table(number)
                 table_no = number or (rule.table_no if rule else str(len(tables) + 1))
-                if current is not None and rule is not None and current.rule is rule and (number is None or number == current.table_no):
+                if (
+                    current is not None
+                    and rule is not None
+                    and current.rule is rule
+                    and (number is None or number == current.table_no)
+                ):
                     # the same number/title printed again on the next grid: one table, continued
                     current.grids.append(grid)
                     if grid.page not in current.pages:
                         current.pages.append(grid.page)
                     continue
-                current = TableInstance(table_no=table_no, title=title, rule=rule, grids=[grid], pages=[grid.page])
-                current.unit = next((u for u in (find_money_unit(line.text) for line in above) if u), None)
+                current = TableInstance(
+                    table_no=table_no, title=title, rule=rule, grids=[grid], pages=[grid.page]
+                )
+                current.unit = next(
+                    (u for u in (find_money_unit(line.text) for line in above) if u), None
+                )
                 tables.append(current)
         last_bottom = max((g.bbox[3] for g in page.grids), default=0.0)
         # a heading left in the last grid's last rows, then the lines under the last grid
         pending = (pending if page.grids else []) + [
-            line for line in page.lines
+            line
+            for line in page.lines
             if line.top > last_bottom and not _PAGE_FOOTER.match(line.text.replace(" ", ""))
         ]
         if template is None or not any(
@@ -194,7 +221,11 @@ def _inside(line: TextLine, bbox: tuple[float, float, float, float]) -> bool:
 
 def _row_span(grid: RawGrid, index: int) -> tuple[float, float]:
     top = min(cell.top for cell in grid.rows[index])
-    bottom = min(cell.top for cell in grid.rows[index + 1]) if index + 1 < len(grid.rows) else grid.bbox[3]
+    bottom = (
+        min(cell.top for cell in grid.rows[index + 1])
+        if index + 1 < len(grid.rows)
+        else grid.bbox[3]
+    )
     return top, bottom
 
 
@@ -202,7 +233,8 @@ def _lines_in_row(grid: RawGrid, index: int, lines: list[TextLine]) -> list[Text
     top, bottom = _row_span(grid, index)
     x0, _, x1, _ = grid.bbox
     return [
-        line for line in lines
+        line
+        for line in lines
         if top <= (line.top + line.bottom) / 2 < bottom and line.x1 > x0 and line.x0 < x1
     ]
 
@@ -212,7 +244,9 @@ def _row_kind(grid: RawGrid, index: int, lines: list[TextLine], template: Templa
     row_lines = _lines_in_row(grid, index, lines)  # text of cells spanning down sits lower
     if not row_lines:
         return "blank"
-    if any(_number_of(line.text, template) or match_title(line.text, template) for line in row_lines):
+    if any(
+        _number_of(line.text, template) or match_title(line.text, template) for line in row_lines
+    ):
         return "title"
     ordered = sorted(row_lines, key=lambda line: (line.top, line.x0))
     if match_title("".join(line.text for line in ordered), template):  # a title cut into pieces
@@ -235,7 +269,9 @@ def _piece(grid: RawGrid, start: int, end: int) -> RawGrid:
     )
 
 
-def split_at_headings(grid: RawGrid, lines: list[TextLine], template: Template) -> list[tuple[RawGrid | None, list[TextLine]]]:
+def split_at_headings(
+    grid: RawGrid, lines: list[TextLine], template: Template
+) -> list[tuple[RawGrid | None, list[TextLine]]]:
     """Cut a grid where a heading is printed inside the ruled area.
 
     Spreadsheets exported with gridlines rule the title rows too (title, 编制单位 / 单位：万元
@@ -273,7 +309,9 @@ def split_at_headings(grid: RawGrid, lines: list[TextLine], template: Template) 
     return pieces
 
 
-def _read_heading(lines: list[TextLine], template: Template | None) -> tuple[str | None, TableRule | None, str]:
+def _read_heading(
+    lines: list[TextLine], template: Template | None
+) -> tuple[str | None, TableRule | None, str]:
     number = None
     rule = None
     title = ""
@@ -290,7 +328,7 @@ def _read_heading(lines: list[TextLine], template: Template | None) -> tuple[str
     if rule is None and template is not None:  # a long title wrapped onto the next line(s)
         for size in (2, 3):
             for start in range(len(lines) - size + 1):
-                joined = "".join(line.text.strip() for line in lines[start:start + size])
+                joined = "".join(line.text.strip() for line in lines[start : start + size])
                 matched = match_title(joined, template)
                 if matched and rule is None:
                     rule, title = matched, clean_label(joined)

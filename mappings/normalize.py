@@ -28,7 +28,17 @@ from .text import (
 )
 
 LABEL_ROLES = frozenset(
-    {"seq", "code", "name", "alt_code", "alt_name", "code_name", "code_lei", "code_kuan", "code_xiang"}
+    {
+        "seq",
+        "code",
+        "name",
+        "alt_code",
+        "alt_name",
+        "code_name",
+        "code_lei",
+        "code_kuan",
+        "code_xiang",
+    }
 )
 _DECIMAL = re.compile(r"^[+-]?[\d,]+\.\d+$|^\(?[\d,]+(\.\d+)?\)?$")
 _YEAR = re.compile(r"(20\d{2})\s*年")
@@ -109,7 +119,9 @@ def split_header(grid: RawGrid) -> int:
 def column_paths(grid: RawGrid, n_header: int) -> list[list[str]]:
     """The header path above each atomic column, top level first (merged headers kept)."""
     paths: list[list[str]] = [[] for _ in range(grid.n_cols)]
-    cells = sorted((cell for row in grid.rows[:n_header] for cell in row), key=lambda c: (c.top, c.x0))
+    cells = sorted(
+        (cell for row in grid.rows[:n_header] for cell in row), key=lambda c: (c.top, c.x0)
+    )
     for cell in cells:
         text = header_text(cell.text)
         if not text:
@@ -214,9 +226,18 @@ def _printed(text: str) -> str:
 
 
 def _make_item(
-    ctx: Context, table: TableInstance, frame: Frame, classification: str, code: str | None,
-    name: str, measure: str, printed: str, column: list[str], row_label: str,
-    alt_code: str | None = None, alt_name: str | None = None,
+    ctx: Context,
+    table: TableInstance,
+    frame: Frame,
+    classification: str,
+    code: str | None,
+    name: str,
+    measure: str,
+    printed: str,
+    column: list[str],
+    row_label: str,
+    alt_code: str | None = None,
+    alt_name: str | None = None,
 ) -> LineItem | None:
     value = parse_amount(printed)
     if value is None:
@@ -332,8 +353,18 @@ def map_coded_rows(table: TableInstance, ctx: Context) -> list[LineItem]:
             row_class = "unit" if classification == "project" and code else classification
             for index, measure in measures:
                 item = _make_item(
-                    ctx, table, frame, row_class, code, name, measure, texts[index],
-                    frame.paths[index], label, alt_code, alt_name,
+                    ctx,
+                    table,
+                    frame,
+                    row_class,
+                    code,
+                    name,
+                    measure,
+                    texts[index],
+                    frame.paths[index],
+                    label,
+                    alt_code,
+                    alt_name,
                 )
                 if item:
                     items.append(item)
@@ -379,12 +410,23 @@ def map_side_by_side(table: TableInstance, ctx: Context) -> list[LineItem]:
                     continue
                 name = total_name(label, ctx.vocab) or clean_name(label)
                 code = None
-                if classification in {"function", "econ_gov", "econ_dept"} and name not in {"合计", "总计"}:
+                if classification in {"function", "econ_gov", "econ_dept"} and name not in {
+                    "合计",
+                    "总计",
+                }:
                     code = code_for_name(classification, name, ctx.fiscal_year)
                 for index, measure in measures:
                     item = _make_item(
-                        ctx, table, frame, classification, code, name, measure, texts[index],
-                        frame.paths[index], label,
+                        ctx,
+                        table,
+                        frame,
+                        classification,
+                        code,
+                        name,
+                        measure,
+                        texts[index],
+                        frame.paths[index],
+                        label,
                     )
                     if item:
                         items.append(item)
@@ -418,8 +460,12 @@ def _one_column_per_item(
         if len(positions) < 2:
             continue
         specific = [
-            p for p in positions
-            if any(r.under and r.item == columns[p][1] and r.matches(frame.paths[columns[p][0]]) for r in ctx.vocab.item_columns)
+            p
+            for p in positions
+            if any(
+                r.under and r.item == columns[p][1] and r.matches(frame.paths[columns[p][0]])
+                for r in ctx.vocab.item_columns
+            )
         ]
         if len(specific) != 1:
             continue
@@ -447,8 +493,12 @@ def map_item_columns(table: TableInstance, ctx: Context) -> list[LineItem]:
                 label_cols.append(index)
                 continue
             group = next(
-                (g.measure for g in ctx.vocab.item_groups for level in path[:-1]
-                 if any(t in level for t in g.header_contains)),
+                (
+                    g.measure
+                    for g in ctx.vocab.item_groups
+                    for level in path[:-1]
+                    if any(t in level for t in g.header_contains)
+                ),
                 None,
             )
             columns.append((index, item_rule.item, group))
@@ -459,8 +509,16 @@ def map_item_columns(table: TableInstance, ctx: Context) -> list[LineItem]:
             for index, item_name, group in columns:
                 measure = group or row_measure or "amount"
                 item = _make_item(
-                    ctx, table, frame, classification, None, item_name, measure, texts[index],
-                    frame.paths[index], label,
+                    ctx,
+                    table,
+                    frame,
+                    classification,
+                    None,
+                    item_name,
+                    measure,
+                    texts[index],
+                    frame.paths[index],
+                    label,
                 )
                 if item:
                     items.append(item)

@@ -46,7 +46,9 @@ def relations(items: list[LineItem]) -> tuple[int, int]:
         for parent, parts in ROW_RELATIONS:
             if parent in values and all(p in values for p in parts):
                 checked += 1
-                held += abs(values[parent] - sum(values[p] for p in parts)) <= _tolerance(items, len(parts))
+                held += abs(values[parent] - sum(values[p] for p in parts)) <= _tolerance(
+                    items, len(parts)
+                )
     for measure, classification in {(i.measure, i.classification) for i in items}:
         if classification not in HIERARCHICAL:
             continue
@@ -58,7 +60,9 @@ def relations(items: list[LineItem]) -> tuple[int, int]:
                 children[item.parent_code].append(item.amount_yuan)
         for parent_code, values in children.items():
             if parent_code is None:
-                total = next((i.amount_yuan for i in coded if i.code is None and i.name == "合计"), None)
+                total = next(
+                    (i.amount_yuan for i in coded if i.code is None and i.name == "合计"), None
+                )
                 if total is None:
                     continue
                 expected = total

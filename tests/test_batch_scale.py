@@ -77,8 +77,12 @@ def test_dask_cluster_gives_same_rows_as_serial(harness, tmp_path: Path) -> None
     pdfs = discover_pdfs([batch_inputs(tmp_path, copies=3)])
     serial, dask = tmp_path / "serial", tmp_path / "dask"
     run_ingest(pdfs, serial, force=False, workers=1)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        summaries = run_ingest(pdfs, dask, force=False, workers=1, dask_address=cluster.scheduler_address)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        summaries = run_ingest(
+            pdfs, dask, force=False, workers=1, dask_address=cluster.scheduler_address
+        )
     assert len(summaries) == len(pdfs)
     assert sorted(s["status"] for s in summaries).count("failed") == 2
     assert_same_content(serial, dask)
@@ -105,7 +109,9 @@ def test_cli_exits_3_when_another_run_writes(tmp_path: Path) -> None:
     with writer_lock(curated):
         result = subprocess.run(
             [str(DISCLOSURES), "ingest", str(SAMPLE), "--curated", str(curated)],
-            capture_output=True, text=True, timeout=300,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
     assert result.returncode == 3, result.stdout + result.stderr
     assert "being written by" in result.stderr
@@ -125,7 +131,9 @@ def kill_batch(harness, tmp_path_factory) -> tuple[Path, Path, dict]:
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
     subprocess.run(
         [str(DISCLOSURES), "ingest", str(inputs), "--workers", "2", "--curated", str(clean)],
-        env=env, capture_output=True, timeout=600,
+        env=env,
+        capture_output=True,
+        timeout=600,
     )
     return inputs, clean, env
 
@@ -138,11 +146,19 @@ def test_sigkill_then_rerun_equals_uninterrupted_run(kill_batch, tmp_path: Path,
     killed = tmp_path / "killed"
     command = [str(DISCLOSURES), "ingest", str(inputs), "--workers", "2", "--curated", str(killed)]
     process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     # wait until the run is writing, then kill the whole process group at a random moment
     deadline = time.monotonic() + 300
-    while not (killed / "line_items").exists() and time.monotonic() < deadline and process.poll() is None:
+    while (
+        not (killed / "line_items").exists()
+        and time.monotonic() < deadline
+        and process.poll() is None
+    ):
         time.sleep(0.02)
     time.sleep(random.Random(seed).uniform(0.0, 1.0))
     os.killpg(process.pid, signal.SIGKILL)  # the CLI, its forkserver and document children

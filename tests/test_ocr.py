@@ -30,7 +30,9 @@ def table_image(angle: float = 0.0) -> tuple[np.ndarray, list[int], list[int]]:
         cv2.line(image, (x, ys[0]), (x, ys[-1]), 30, 2)
     for r, y in enumerate(ys[:-1]):
         for c, x in enumerate(xs[:-1]):
-            cv2.putText(image, f"{r * 7 + c}.05", (x + 12, y + 42), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 25, 2)
+            cv2.putText(
+                image, f"{r * 7 + c}.05", (x + 12, y + 42), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 25, 2
+            )
     # a line of "text" above the table: must not become a rule
     cv2.putText(image, "12345 67890 1234", (100, 110), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 25, 3)
     return rotate(image, angle), xs, ys
@@ -45,7 +47,9 @@ def test_skew_is_measured_from_the_rules():
 def test_skew_of_a_page_without_rules_comes_from_the_text_lines():
     image = np.full((1000, 1000), 240, np.uint8)
     for y in range(120, 900, 45):
-        cv2.putText(image, "8888 8888 8888 8888 8888", (60, y), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 20, 2)
+        cv2.putText(
+            image, "8888 8888 8888 8888 8888", (60, y), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 20, 2
+        )
     turned = rotate(image, 1.2)
     assert estimate_skew(binarize(turned, DPI), DPI) == pytest.approx(-1.2, abs=0.15)
 
@@ -59,7 +63,9 @@ def test_rules_are_found_in_points_and_glyphs_are_not_rules():
     assert vs == pytest.approx([x / SCALE for x in xs], abs=1.5)
     for rule in lines.rules:
         if rule.orientation == "h":
-            assert rule.start == pytest.approx(xs[0] / SCALE, abs=2) and rule.end == pytest.approx(xs[-1] / SCALE, abs=2)
+            assert rule.start == pytest.approx(xs[0] / SCALE, abs=2) and rule.end == pytest.approx(
+                xs[-1] / SCALE, abs=2
+            )
 
 
 def test_deskewed_table_gives_the_same_grid():
@@ -93,9 +99,13 @@ def test_line_boxes_are_cut_at_vertical_rules():
 
 
 def test_characters_follow_the_recogniser_positions():
-    rec = ocr.Recognized("532.38一、社会", [0.99] * 10, [6, 18, 30, 38, 46, 58, 80, 100, 122, 144], [8] * 10)
+    rec = ocr.Recognized(
+        "532.38一、社会", [0.99] * 10, [6, 18, 30, 38, 46, 58, 80, 100, 122, 144], [8] * 10
+    )
     piece = ocr.TextPiece(100, 50, 260, 80)
-    chars, confidences = ocr.chars_from_recognized(rec, piece, crop_x0=100, ink=(55.0, 75.0), scale=SCALE)
+    chars, confidences = ocr.chars_from_recognized(
+        rec, piece, crop_x0=100, ink=(55.0, 75.0), scale=SCALE
+    )
     assert "".join(c.text for c in chars) == "532.38一、社会"
     assert confidences == [0.99] * 10
     # left to right, touching within a word (no spurious spaces), all on one line
@@ -116,8 +126,14 @@ def test_a_recognised_space_leaves_a_gap():
 
 def test_cache_round_trip(tmp_path, monkeypatch):
     result = ocr.OcrResult(
-        595.0, 842.0, [Char("5", 10, 15, 20, 30, 10.0), Char("元", 15, 25, 20, 30, 10.0)], [0.91, 0.99],
-        [Rule("h", 100.0, 10.0, 500.0), Rule("v", 10.0, 100.0, 300.0)], 150.0, 0.27, 0,
+        595.0,
+        842.0,
+        [Char("5", 10, 15, 20, 30, 10.0), Char("元", 15, 25, 20, 30, 10.0)],
+        [0.91, 0.99],
+        [Rule("h", 100.0, 10.0, 500.0), Rule("v", 10.0, 100.0, 300.0)],
+        150.0,
+        0.27,
+        0,
     )
     cache = ocr.OcrCache(tmp_path)
     key = ocr.image_key(np.zeros((4, 4), np.uint8), 150.0, "engine")
@@ -148,7 +164,13 @@ def test_image_key_depends_on_pixels_and_settings():
 
 @pytest.mark.parametrize(
     ("layer", "images", "expected"),
-    [("text", 0, False), ("text", 1, False), ("scanned", 1, True), ("scanned", 0, False), ("garbled", 0, True)],
+    [
+        ("text", 0, False),
+        ("text", 1, False),
+        ("scanned", 1, True),
+        ("scanned", 0, False),
+        ("garbled", 0, True),
+    ],
 )
 def test_only_pages_without_usable_text_are_ocred(layer, images, expected):
     page = PageContent(1, 595, 842, [], [], [], layer, images)
@@ -167,7 +189,14 @@ def test_a_text_page_is_returned_untouched():
 
 def _result_with(chars: list[tuple[str, float, float, float]]) -> ocr.OcrResult:
     return ocr.OcrResult(
-        595, 842, [Char(t, x0, x0 + 5, top, top + 10, 10) for t, x0, top, _ in chars], [p for *_, p in chars], [], 150, 0, 0
+        595,
+        842,
+        [Char(t, x0, x0 + 5, top, top + 10, 10) for t, x0, top, _ in chars],
+        [p for *_, p in chars],
+        [],
+        150,
+        0,
+        0,
     )
 
 
@@ -183,7 +212,10 @@ def test_cell_confidence_is_its_weakest_character():
     reader = ocr.DocumentOcr(enabled=True)
     reader.results[3] = result
     reader.cells[3] = readings
-    items = [{"page": 3, "amount_printed": "33", "row_label": "一"}, {"page": 4, "amount_printed": "1"}]
+    items = [
+        {"page": 3, "amount_printed": "33", "row_label": "一"},
+        {"page": 4, "amount_printed": "1"},
+    ]
     reader.attach_confidence(items)
     assert items[0]["confidence"] == 0.62
     assert items[1]["confidence"] is None  # read from a text layer
@@ -196,7 +228,9 @@ class FakeOcr:
         return page == 1
 
     def cells_for(self, page, printed, row_label=""):
-        return [ocr.CellReading(page, printed, row_label, (0.0, 0.0, 10.0, float(len(row_label))), 0.9)]
+        return [
+            ocr.CellReading(page, printed, row_label, (0.0, 0.0, 10.0, float(len(row_label))), 0.9)
+        ]
 
     def reread(self, page, boxes):
         return [[] for _ in boxes]
@@ -205,9 +239,20 @@ class FakeOcr:
 def _item(code, parent, printed, level, confidence=0.99, **extra):
     value = parse_figure(printed)
     return {
-        "table_no": "5", "classification": "function", "code": code, "parent_code": parent, "level": level,
-        "name": extra.pop("name", code), "measure": "total", "column": "合计", "page": 1, "unit_printed": "万元",
-        "amount_printed": printed, "amount_yuan": float(value) * 1e4, "row_label": code or "", "confidence": confidence,
+        "table_no": "5",
+        "classification": "function",
+        "code": code,
+        "parent_code": parent,
+        "level": level,
+        "name": extra.pop("name", code),
+        "measure": "total",
+        "column": "合计",
+        "page": 1,
+        "unit_printed": "万元",
+        "amount_printed": printed,
+        "amount_yuan": float(value) * 1e4,
+        "row_label": code or "",
+        "confidence": confidence,
         **extra,
     }
 
@@ -241,7 +286,9 @@ def test_a_misread_that_breaks_the_sum_is_reread_and_replaced():
 
     report = review_items(items, Reader())
     assert report.failing_before == 1 and report.failing_after == 0
-    assert items[0]["amount_printed"] == "33.05" and items[0]["amount_yuan"] == pytest.approx(330500.0)
+    assert items[0]["amount_printed"] == "33.05" and items[0]["amount_yuan"] == pytest.approx(
+        330500.0
+    )
     assert items[0]["confidence"] == pytest.approx(0.99 * 2 / 3, abs=1e-3)
     assert report.changed[0]["before"] == "38.05"
 
@@ -265,7 +312,11 @@ def test_a_reading_that_does_not_fix_the_sum_is_not_taken():
 
 
 def test_consistent_figures_are_not_reread():
-    items = [_item("208", None, "33.05", 1), _item("20805", "208", "22.02", 2), _item("20808", "208", "11.03", 2)]
+    items = [
+        _item("208", None, "33.05", 1),
+        _item("20805", "208", "22.02", 2),
+        _item("20808", "208", "11.03", 2),
+    ]
 
     class Reader(FakeOcr):
         def reread(self, page, boxes):
@@ -285,9 +336,21 @@ def test_subtotal_columns_count_where_they_hold_somewhere():
     def row(label, total, a, b):
         base = {"classification": "three_public", "name": label, "row_label": label}
         return [
-            {**_item(None, None, total, None, **base), "column": "本年预算/公务用车/小计", "measure": "car"},
-            {**_item(None, None, a, None, **base), "column": "本年预算/公务用车/购置费", "measure": "car_buy"},
-            {**_item(None, None, b, None, **base), "column": "本年预算/公务用车/运行维护费", "measure": "car_run"},
+            {
+                **_item(None, None, total, None, **base),
+                "column": "本年预算/公务用车/小计",
+                "measure": "car",
+            },
+            {
+                **_item(None, None, a, None, **base),
+                "column": "本年预算/公务用车/购置费",
+                "measure": "car_buy",
+            },
+            {
+                **_item(None, None, b, None, **base),
+                "column": "本年预算/公务用车/运行维护费",
+                "measure": "car_run",
+            },
         ]
 
     items = row("合计", "4.93", "1.00", "3.93") + row("单位", "4.93", "1.00", "8.93")
@@ -324,7 +387,10 @@ def test_ink_the_detector_missed_is_boxed_for_a_second_look():
     detected = ocr.TextPiece(15, 15, 125, 37)
     quad = np.array([[15, 15], [125, 15], [125, 37], [15, 37]], np.float32)
     (box,) = ocr._missed_text(binary, [detected], [quad])
-    assert box[:, 0].min() < 200 < 226 < box[:, 0].max() and box[:, 1].min() < 100 < 112 < box[:, 1].max()
+    assert (
+        box[:, 0].min() < 200 < 226 < box[:, 0].max()
+        and box[:, 1].min() < 100 < 112 < box[:, 1].max()
+    )
 
 
 def test_a_sliver_of_the_neighbouring_box_is_dropped():
@@ -343,4 +409,7 @@ def test_a_box_holding_two_lines_is_cut_between_them():
     piece = ocr.TextPiece(0, 0, 60, 32)
     upper, lower = ocr._split_rows(piece, binary)
     assert upper.y1 <= 17 and lower.y0 >= 15
-    assert ocr._ink_rows(binary, upper) == (4.0, 15.0) and ocr._ink_rows(binary, lower) == (17.0, 28.0)
+    assert ocr._ink_rows(binary, upper) == (4.0, 15.0) and ocr._ink_rows(binary, lower) == (
+        17.0,
+        28.0,
+    )

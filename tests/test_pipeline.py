@@ -150,7 +150,10 @@ def test_documents_row(ingested, sample_pdf):
     assert row["template"] == "shaanxi-15"
     assert row["pages"] == 23
     assert row["text_layer"] == "text"
-    assert row["status"] in ("ok", "warn")  # the sample warns: its own tables disagree by 0.01 万元 (test_validation)
+    assert row["status"] in (
+        "ok",
+        "warn",
+    )  # the sample warns: its own tables disagree by 0.01 万元 (test_validation)
     assert row["pipeline_version"] == pipeline_version()
     assert row["n_tables"] == 15
     assert row["n_line_items"] == len(read(curated, "line_items"))
@@ -308,7 +311,10 @@ def test_rerun_skips_and_leaves_identical_files(curated_copy, sample_pdf):
     before = snapshot(curated_copy)
     summary = ingest_document(sample_pdf, curated_copy)
     assert summary.skipped
-    assert summary.status in ("ok", "warn")  # the sample warns: its own tables disagree by 0.01 万元 (test_validation)
+    assert summary.status in (
+        "ok",
+        "warn",
+    )  # the sample warns: its own tables disagree by 0.01 万元 (test_validation)
     assert summary.tables == 15
     assert summary.unit == "宝鸡市大数据管理中心"
     assert snapshot(curated_copy) == before
@@ -320,7 +326,10 @@ def test_force_redoes_with_the_same_rows(curated_copy, sample_pdf):
     before = {d: read(curated_copy, d) for d in CORE}
     summary = ingest_document(sample_pdf, curated_copy, force=True)
     assert not summary.skipped
-    assert summary.status in ("ok", "warn")  # the sample warns: its own tables disagree by 0.01 万元 (test_validation)
+    assert summary.status in (
+        "ok",
+        "warn",
+    )  # the sample warns: its own tables disagree by 0.01 万元 (test_validation)
     after = {d: read(curated_copy, d) for d in CORE}
     pd.testing.assert_frame_equal(after["line_items"], before["line_items"])
     pd.testing.assert_frame_equal(after["tables"], before["tables"])
@@ -339,7 +348,10 @@ def test_changed_copy_replaces_old_rows(sample_pdf, tmp_path):
     shutil.copyfile(sample_pdf, pdf)
     curated = tmp_path / "curated"
     first = ingest_document(pdf, curated)
-    assert first.status in ("ok", "warn")  # the sample warns: its own tables disagree by 0.01 万元 (test_validation)
+    assert first.status in (
+        "ok",
+        "warn",
+    )  # the sample warns: its own tables disagree by 0.01 万元 (test_validation)
     old_id = first.doc_id
     assert doc_files(curated, old_id)
 
@@ -388,7 +400,10 @@ def test_interrupted_document_is_redone(curated_copy, sample_pdf):
     (curated_copy / "documents" / f"{doc_id}.parquet").unlink()
     summary = ingest_document(sample_pdf, curated_copy)
     assert not summary.skipped
-    assert summary.status in ("ok", "warn")  # the sample warns: its own tables disagree by 0.01 万元 (test_validation)
+    assert summary.status in (
+        "ok",
+        "warn",
+    )  # the sample warns: its own tables disagree by 0.01 万元 (test_validation)
     assert len(read(curated_copy, "documents")) == 1
     assert len(read(curated_copy, "line_items")) == n_items
 
@@ -413,7 +428,10 @@ def test_damaged_commit_marker_is_redone(curated_copy, sample_pdf):
     (curated_copy / "documents" / f"{doc_id}.parquet").write_bytes(b"not parquet")
     summary = ingest_document(sample_pdf, curated_copy)
     assert not summary.skipped
-    assert summary.status in ("ok", "warn")  # the sample warns: its own tables disagree by 0.01 万元 (test_validation)
+    assert summary.status in (
+        "ok",
+        "warn",
+    )  # the sample warns: its own tables disagree by 0.01 万元 (test_validation)
     assert len(read(curated_copy, "documents")) == 1
 
 
