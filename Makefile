@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CORPUS ?= ../shared/corpus/dev
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench bench-real sample clean
+.PHONY: install demo test lint format bench bench-real bench-scale bench-ocr sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,18 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)  ## accuracy + speed on the dev corpus (CORPUS=... to change)
-	$(BIN)/python -m benchmarks.run --corpus $(CORPUS) --out benchmarks/out/dev
+bench: $(STAMP)  ## accuracy + throughput on the dev corpus (CORPUS=... to change)
+	# throughput vs plain pdfplumber like for like: text-layer documents on both sides
+	$(BIN)/python -m benchmarks.run --corpus $(CORPUS) --out benchmarks/out/dev-text --text-layer-only
+	# accuracy on every document, scanned ones through OCR (no baseline: it reads no scans)
+	$(BIN)/python -m benchmarks.run --corpus $(CORPUS) --out benchmarks/out/dev --skip-baseline
+	$(BIN)/python -m benchmarks.score_narrative --curated benchmarks/out/dev/curated --corpus $(CORPUS)
+
+bench-scale: $(STAMP)  ## 1 vs 2 workers, memory, Prefect overhead (dev + real corpora)
+	$(BIN)/python -m benchmarks.scale --corpus $(CORPUS) --corpus ../shared/corpus/real --out benchmarks/out/scale
+
+bench-ocr: $(STAMP)  ## seconds per scanned page, one worker
+	$(BIN)/python -m benchmarks.ocr_speed --per-doc 0
 
 bench-real: $(STAMP)  ## identification + arithmetic on the real corpus
 	$(BIN)/python -m benchmarks.run --corpus ../shared/corpus/real --out benchmarks/out/real

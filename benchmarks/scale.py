@@ -6,8 +6,8 @@ ingests the PDFs of all corpora (≥ 60 documents) into fresh curated folders wi
 
 * wall time of each run and the speed-up;
 * time from command start to the first document starting (Prefect start-up), and the
-  per-document orchestration overhead (run time minus the documents' own seconds, per
-  document, on the 1-worker run);
+  per-document orchestration overhead, from the run log's ``timing`` record (see
+  ``benchmarks/prefect_overhead.py`` for the focused measurement);
 * peak memory (RSS) of the document processes: each document runs in its own child, so the
   peak per document is read from the children's max RSS after the first 5 documents vs
   over the whole batch (``resource.getrusage(RUSAGE_CHILDREN)`` of a wrapper process).
@@ -102,6 +102,7 @@ def run(files: list[Path], out: Path, workers: int) -> dict:
         json.loads(line) for line in (curated / "_state" / "runs.jsonl").read_text().splitlines()
     ]
     flow_seconds = runs[-1]["seconds"]
+    timing = runs[-1].get("timing") or {}  # where the time went (flows/timing.py)
     return {
         "workers": workers,
         "documents": len(docs),
@@ -109,6 +110,9 @@ def run(files: list[Path], out: Path, workers: int) -> dict:
         "wall_seconds": round(wall, 2),
         "flow_seconds": flow_seconds,
         "startup_seconds": round(wall - flow_seconds, 2),
+        "command_to_first_document_s": timing.get("command_to_first_document_s"),
+        "documents_work_s": timing.get("documents_work_s"),
+        "overhead_per_document_s": timing.get("overhead_per_document_s"),
         "children_max_rss_mb": round(children.ru_maxrss / 1024, 1),
         "orchestrator_peak_rss_mb_first5": round(peak_after_5, 1),
         "orchestrator_peak_rss_mb": round(peak, 1),

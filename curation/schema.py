@@ -177,6 +177,14 @@ TABLES = Dataset(
             "unit_printed", "string", "金额单位", "元, 万元 or 千元 as the table states", extra=True
         ),
         Column("n_line_items", "int", "明细行数", "line items from this table", extra=True),
+        Column(
+            "table_no_printed",
+            "string",
+            "表号（原样）",
+            "the table number as printed (表十二 → 十二, 公开01表 → 01; table_no has it in "
+            "digits: 12, 1); null when none is printed (table_no then comes from the template)",
+            extra=True,
+        ),
     ),
     foreign_keys=(("doc_id", "documents", "doc_id"),),
 )

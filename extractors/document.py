@@ -134,8 +134,11 @@ def read_rules(page) -> list[Rule]:
     return _merge_rules(rules)
 
 
-def group_lines(chars: list[Char], y_tolerance: float = 2.5) -> list[TextLine]:
-    """Group characters into text lines, with a space where the gap between glyphs is wide."""
+def group_lines(
+    chars: list[Char], y_tolerance: float = 2.5, split_gap: float = 2.5
+) -> list[TextLine]:
+    """Group characters into text lines, with a space where the gap between glyphs is wide;
+    a gap wider than ``split_gap`` font sizes starts a separate line on the same baseline."""
     if not chars:
         return []
     ordered = sorted(chars, key=lambda c: (round(c.top), c.x0))
@@ -148,12 +151,12 @@ def group_lines(chars: list[Char], y_tolerance: float = 2.5) -> list[TextLine]:
     lines: list[TextLine] = []
     for row in rows:
         row.sort(key=lambda c: c.x0)
-        lines.extend(_split_row(row))
+        lines.extend(_split_row(row, split_gap))
     lines.sort(key=lambda line: (round(line.top), line.x0))
     return lines
 
 
-def _split_row(row: list[Char]) -> list[TextLine]:
+def _split_row(row: list[Char], split_gap: float = 2.5) -> list[TextLine]:
     """One baseline may hold several separate phrases; join glyphs, spacing wide gaps."""
     parts: list[str] = []
     out: list[TextLine] = []
@@ -163,7 +166,7 @@ def _split_row(row: list[Char]) -> list[TextLine]:
     for char in row[1:]:
         gap = char.x0 - prev.x1
         size = max(prev.size, char.size, 1.0)
-        if gap > size * 2.5:
+        if gap > size * split_gap:
             out.append(_line(parts, start, prev, row))
             parts, start = [char.text], char
         else:

@@ -7,7 +7,9 @@ edges once and
   against the next cell's text (``282.441、一般公共服务支出``) are split at the rule;
 * keeps spanning cells with their column range, so multi-level headers keep their meaning;
 * lets rows without interior vertical rules (tables drawn with horizontal rules only) inherit
-  the column boundaries ruled in the header.
+  the column boundaries ruled in the header;
+* builds borderless tables (no vertical rule anywhere) the same way, from the rules their
+  text's alignment implies (:mod:`extractors.aligned`).
 
 It is also faster than pdfplumber's table finder, which matters for throughput.
 """
@@ -15,8 +17,10 @@ It is also faster than pdfplumber's table finder, which matters for throughput.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from collections import defaultdict
 
+from .aligned import find_aligned_tables
 from .base import Char, GridCell, PageContent, RawGrid, Rule, TextLine
 
 TOL = 2.0
@@ -91,6 +95,12 @@ def find_table_regions(rules: list[Rule]) -> list[tuple[float, float, float, flo
     regions = [r for r in regions if not any(o != r and _contains(r, o) for o in regions)]
     regions.sort(key=lambda b: (b[1], b[0]))
     return regions
+
+
+def _overlap_box(
+    a: tuple[float, float, float, float], b: tuple[float, float, float, float]
+) -> bool:
+    return _overlap(a[0], a[2], b[0], b[2]) > 0 and _overlap(a[1], a[3], b[1], b[3]) > 0
 
 
 def _contains(
@@ -288,16 +298,32 @@ def _on_page(
 
 
 class RuledGridExtractor:
-    """Tables from ruled lines (full grids, or horizontal rules under a ruled header)."""
+    """Tables from ruled lines (full grids, or horizontal rules under a ruled header), and
+    borderless tables from the alignment of their text (``extractors.aligned``), whose grids
+    are named ``<reader>-aligned`` (``pdfium-aligned``)."""
 
     def __init__(self, name: str = "pdfplumber-grid") -> None:
         self.name = name
+        self.aligned_name = name.removesuffix("-grid") + "-aligned"
 
     def extract(self, pdf_path: str, page: PageContent) -> list[RawGrid]:
-        grids = [
+        ruled = [
             build_grid(page, bbox, self.name)
             for bbox in _on_page(find_table_regions(page.rules), page)
         ]
+        tables = [grid for grid in ruled if grid.n_cols >= 2]
+        aligned = [
+            build_grid(dataclasses.replace(page, rules=rules), bbox, self.aligned_name)
+            for bbox, rules in find_aligned_tables(page, [grid.bbox for grid in tables])
+        ]
+        # rules without a vertical (a borderless table's header band) are part of the table
+        # its text makes; elsewhere (a boxed title, an underlined line) they stay as they were
+        boxes = [
+            grid
+            for grid in ruled
+            if grid.n_cols < 2 and not any(_overlap_box(grid.bbox, a.bbox) for a in aligned)
+        ]
+        grids = sorted(tables + boxes + aligned, key=lambda g: (g.bbox[1], g.bbox[0]))
         previous_bottom = 0.0
         for grid in grids:
             grid.lines_above = [

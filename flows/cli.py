@@ -179,8 +179,10 @@ def ingest(
     Exit code 0 when no document failed, 1 when any failed, 2 for a usage error,
     3 when another run is writing the same curated folder.
     """
-    from flows.pipeline import discover_pdfs
+    from flows.discover import discover_pdfs
+    from flows.timing import process_started
 
+    command_started = process_started()
     targets = paths or [Path("raw")]
     try:
         pdfs = discover_pdfs(targets)
@@ -193,21 +195,33 @@ def ingest(
     curated.mkdir(parents=True, exist_ok=True)
     log_file = curated / "_logs" / "ingest.log"
     _quiet_prefect(log_file, verbose)
+    # Start-up in parallel: Prefect's temporary server (unless PREFECT_API_URL names one),
+    # the document processes' forkserver, and this process's imports of Prefect's client.
+    from flows.prefect_api import prefect_api, start_temporary_server
+
+    server = start_temporary_server(curated / "_logs" / "prefect-server.log")
+    from flows.isolation import start_forkserver
+
+    if not dask_address:
+        start_forkserver()
     from curation.state import LockBusy
     from flows import ingest as ingest_flows
 
     if not verbose:
         _detach_console_handlers()
     started = time.perf_counter()
-    with Progress(
-        TextColumn("[bold]ingest"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-        transient=True,
-    ) as progress:
+    with (
+        prefect_api(server),
+        Progress(
+            TextColumn("[bold]ingest"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+            transient=True,
+        ) as progress,
+    ):
         bar = progress.add_task("starting…", total=len(pdfs))
 
         def advance(summary: dict) -> None:
@@ -216,7 +230,15 @@ def ingest(
         ingest_flows.set_progress_hook(advance)
         try:
             rows = ingest_flows.run_ingest(
-                pdfs, curated, force, workers, dask_address, timeout, wait, reprocess_outdated
+                pdfs,
+                curated,
+                force,
+                workers,
+                dask_address,
+                timeout,
+                wait,
+                reprocess_outdated,
+                command_started,
             )
         except LockBusy as error:
             progress.stop()
@@ -230,7 +252,26 @@ def ingest(
         f"{len(rows)} documents, {failed} failed, {sum(r.get('line_items') or 0 for r in rows)} line items "
         f"in {time.perf_counter() - started:.1f} s → {curated}/  (log: {log_file})"
     )
+    console.print(_timing_text(curated), highlight=False)
     raise typer.Exit(1 if failed else 0)
+
+
+def _timing_text(curated: Path) -> str:
+    """One line on where the run's time went (from the run log's ``timing`` record)."""
+    from curation.state import read_runs
+
+    runs = read_runs(curated, 1)
+    timing = runs[-1].get("timing") if runs else None
+    if not timing or timing.get("overhead_share") is None:
+        return ""
+    startup = timing.get("command_to_first_document_s")
+    return (
+        f"time: {startup if startup is not None else '?'} s from command start to the first "
+        f"document; documents' own work {timing['documents_work_s']} s; overhead "
+        f"{timing['overhead_per_document_s']} s per document (isolation "
+        f"{timing['isolation_s']} s, Prefect tasks {timing['prefect_tasks_s']} s in all); "
+        f"{timing['overhead_share']:.0%} of the run not document work"
+    )
 
 
 @app.command()

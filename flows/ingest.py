@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -18,6 +19,7 @@ from curation import state
 
 from . import pipeline
 from .isolation import DEFAULT_TIMEOUT_SECONDS, TransientError, ingest_isolated
+from .timing import batch_timing
 
 ProgressHook = Callable[[dict], None]
 _progress_hook: ProgressHook | None = None
@@ -46,6 +48,10 @@ def _retry_transient(task, task_run, state_) -> bool:
     retries=2,
     retry_delay_seconds=[2, 10],
     retry_condition_fn=_retry_transient,
+    # the curated folder is the result; a cache key and a persisted return value per
+    # document would only cost time (Prefect hashes inputs and task source for each run)
+    cache_policy=NO_CACHE,
+    persist_result=False,
 )
 def ingest_document_task(
     path: str,
@@ -65,25 +71,34 @@ def ingest_flow(
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     lock_wait: float = 0.0,
     reprocess_outdated: bool = True,
+    command_started: float | None = None,
 ) -> list[dict]:
     """Ingest every PDF in ``paths`` into ``curated``; the batch goes on past bad files.
 
     Holds the curated folder's writer lock for the whole run, removes temporaries left by a
-    killed run, then records every document in the registry and the run in the run log.
+    killed run, then records every document in the registry and the run in the run log,
+    with where the time went (:mod:`flows.timing`; ``command_started`` is the epoch at which
+    the calling command started, for its start-up time).
     """
+    flow_started = time.time()
     curated_dir = Path(curated)
     started = state.now_iso()
     clock = time.perf_counter()
     with state.writer_lock(curated_dir, wait_seconds=lock_wait):
         state.clean_stale_temporaries(curated_dir)
-        futures = [
-            ingest_document_task.submit(path, curated, force, timeout, reprocess_outdated)
-            for path in paths
-        ]
+        submitted: list[float] = []
+        futures = []
+        for path in paths:
+            submitted.append(time.time())
+            futures.append(
+                ingest_document_task.submit(path, curated, force, timeout, reprocess_outdated)
+            )
         order = {future.task_run_id: index for index, future in enumerate(futures)}
         results: list[dict | None] = [None] * len(futures)
+        done = [0.0] * len(futures)
         for future in as_completed(futures):
             index = order[future.task_run_id]
+            done[index] = time.time()
             try:
                 summary = future.result()
             except Exception as error:  # retries exhausted or a crashed worker: report, go on
@@ -97,6 +112,9 @@ def ingest_flow(
             if _progress_hook is not None:
                 _progress_hook(summary)
         summaries = [r for r in results if r is not None]
+        timing, document_timings = batch_timing(
+            summaries, submitted, done, flow_started, time.time(), command_started
+        )
         state.update_registry(curated_dir, summaries, pipeline.pipeline_version())
         state.append_run(
             curated_dir,
@@ -112,6 +130,8 @@ def ingest_flow(
                     if s["status"] == "failed"
                 ],
                 "pipeline_version": pipeline.pipeline_version(),
+                "timing": timing,
+                "document_timings": document_timings,
             },
         )
     return summaries
@@ -137,8 +157,15 @@ def run_ingest(
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     lock_wait: float = 0.0,
     reprocess_outdated: bool = True,
+    command_started: float | None = None,
 ) -> list[dict]:
     configured = ingest_flow.with_options(task_runner=task_runner(workers, dask_address))
     return configured(
-        [str(p) for p in paths], str(curated), force, timeout, lock_wait, reprocess_outdated
+        [str(p) for p in paths],
+        str(curated),
+        force,
+        timeout,
+        lock_wait,
+        reprocess_outdated,
+        command_started,
     )

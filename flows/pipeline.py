@@ -24,7 +24,15 @@ from extractors.ocr import DocumentOcr
 from extractors.ocr_review import review_items
 from extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
 from flows.candidates import choose_extraction
-from mappings.identify import PageTables, TableInstance, detect_template, identify_tables
+from flows.discover import discover_pdfs  # noqa: F401  (re-exported: serve, tests)
+from mappings.identify import (
+    PageTables,
+    TableInstance,
+    detect_template,
+    identify_tables,
+    printed_number,
+    table_number,
+)
 from mappings.loader import MAPPINGS_DIR, default_templates
 from mappings.metadata import read_metadata
 from mappings.narrative import narrative_page_lines, read_narrative
@@ -156,6 +164,7 @@ def _table_row(doc_id: str, table: TableInstance, n_items: int) -> dict:
     return {
         "doc_id": doc_id,
         "table_no": table.table_no,
+        "table_no_printed": table.number_printed,
         "title": table.title,
         "kind": table.kind,
         "page_first": table.page_first,
@@ -260,20 +269,21 @@ def _declared_empty_rows(doc_id, template, catalogue, table_rows, page_tables) -
         rule = template.table(table_no)
         if not empty or table_no in found or rule is None:
             continue
-        page = next(
+        page, printed = next(
             (
-                p.number
+                (p.number, number)
                 for p in page_tables
                 for line in p.lines
-                if (m := template.number_regex.match(line.text.replace(" ", "")))
-                and m.group(1) == table_no
+                if (number := printed_number(line.text, template))
+                and table_number(number, template) == table_no
             ),
-            None,
+            (None, None),
         )
         out.append(
             {
                 "doc_id": doc_id,
                 "table_no": table_no,
+                "table_no_printed": printed,
                 "title": rule.titles[0],
                 "kind": rule.kind,
                 "page_first": page,
@@ -440,36 +450,34 @@ def ingest_document(
     return summary
 
 
-def discover_pdfs(paths: list[Path]) -> list[Path]:
-    """PDF files named, or found (recursively) in folders named; sorted, de-duplicated."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(
-                p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() == ".pdf"
-            )
-        elif path.exists():
-            found.append(path)
-        else:
-            raise FileNotFoundError(str(path))
-    seen: set[Path] = set()
-    unique = []
-    for path in found:
-        key = path.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(path)
-    return unique
+# Imported lazily on a document's path, and slow to import (pandas alone ~1 s): pyarrow
+# converts rows through pandas, and reading a stored row goes through pyarrow.dataset.
+# OCR (RapidOCR, ONNX Runtime, OpenCV) and camelot stay lazy: only some documents need them.
+DOCUMENT_IMPORTS = (
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "pyarrow.parquet",
+    "pyarrow.dataset",
+    "pyarrow.pandas_compat",
+    "pypdfium2",
+    "pypdfium2.raw",
+)
 
 
 def warm_up() -> None:
-    """Load every rule file, code list and suite once, so that processes forked afterwards
-    (one per document, from the forkserver) start with warm caches."""
+    """Import what a document needs and load every rule file, code list and suite once, so
+    that processes forked afterwards (one per document, from the forkserver) start warm:
+    without the imports each document paid ~1.5 s of pandas/pyarrow import in its child."""
+    import importlib
+
     from mappings.codelists import CLASSIFICATION_FILES, load_code_list
     from mappings.loader import form_vocabulary, vocabulary
     from mappings.narrative import default_fact_patterns
     from validation.suites import load_suites
 
+    for module in DOCUMENT_IMPORTS:
+        importlib.import_module(module)
     pipeline_version()
     default_templates()
     vocabulary()

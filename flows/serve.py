@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 from prefect import flow
 
+from .discover import discover_pdfs
 from .ingest import ingest_flow, task_runner
 from .isolation import DEFAULT_TIMEOUT_SECONDS
-from .pipeline import discover_pdfs
+from .prefect_api import free_port, healthy
 
 DEPLOYMENT_NAME = "inbox"
 
@@ -43,20 +42,6 @@ def inbox_flow(
     return runner(paths, curated, False, timeout, 3600.0, reprocess_outdated)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(api_url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @contextlib.contextmanager
 def prefect_server(
     log_file: Path, port: int | None = None, startup_seconds: float = 180.0
@@ -66,7 +51,7 @@ def prefect_server(
     if configured:
         yield configured
         return
-    port = port or _free_port()
+    port = port or free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as log:
@@ -92,7 +77,7 @@ def prefect_server(
         )
         try:
             deadline = time.monotonic() + startup_seconds
-            while not _healthy(api_url):
+            while not healthy(api_url):
                 if process.poll() is not None:
                     raise RuntimeError(
                         f"the Prefect server exited (code {process.returncode}); see {log_file}"

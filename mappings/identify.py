@@ -32,6 +32,7 @@ class TableInstance:
     table_no: str
     title: str
     rule: TableRule | None
+    number_printed: str | None = None  # 表一 → 一, 公开01表 → 01 (table_no may normalise it)
     grids: list[RawGrid] = field(default_factory=list)
     pages: list[int] = field(default_factory=list)
     unit: str | None = None
@@ -97,9 +98,30 @@ def detect_template(pages: list[PageTables], templates: tuple[Template, ...]) ->
     return best[2] if best else None
 
 
-def _number_of(line: str, template: Template) -> str | None:
+def printed_number(line: str, template: Template) -> str | None:
+    """The table number a heading line prints (``表十二`` → ``十二``), as printed."""
     match = template.number_regex.match(clean_label(line).replace(" ", ""))
     return match.group(1) if match else None
+
+
+def table_number(printed: str, template: Template) -> str:
+    """The table_no of a printed number: the template's number style, else as printed.
+
+    A number the style cannot read (``十十``) stays as printed: visible in the output, never
+    guessed, and one odd heading line does not fail the document.
+    """
+    if template.number_style is None:
+        return printed
+    try:
+        return template.number_style.table_no(printed)
+    except ValueError:
+        return printed
+
+
+def _number_of(line: str, template: Template) -> str | None:
+    """The table_no a heading or catalogue line gives, normalised, so that both compare."""
+    printed = printed_number(line, template)
+    return table_number(printed, template) if printed is not None else None
 
 
 def _is_catalogue(grid: RawGrid) -> bool:
@@ -171,7 +193,7 @@ def identify_tables(
                 if grid is None:
                     pending = above  # a heading with no rows under it: it heads the next grid
                     continue
-                number, rule, title = _read_heading(above, template)
+                number, printed, rule, title = _read_heading(above, template)
                 if number is None and rule is None:
                     if current is not None:
                         current.grids.append(grid)
@@ -193,7 +215,12 @@ def identify_tables(
                         current.pages.append(grid.page)
                     continue
                 current = TableInstance(
-                    table_no=table_no, title=title, rule=rule, grids=[grid], pages=[grid.page]
+                    table_no=table_no,
+                    title=title,
+                    rule=rule,
+                    number_printed=printed,
+                    grids=[grid],
+                    pages=[grid.page],
                 )
                 current.unit = next(
                     (u for u in (find_money_unit(line.text) for line in above) if u), None
@@ -311,17 +338,19 @@ def split_at_headings(
 
 def _read_heading(
     lines: list[TextLine], template: Template | None
-) -> tuple[str | None, TableRule | None, str]:
-    number = None
+) -> tuple[str | None, str | None, TableRule | None, str]:
+    """(table_no, number as printed, rule, title) from the lines heading a grid."""
+    number = printed = None
     rule = None
     title = ""
     for line in lines:
         text = line.text.strip()
         if template is None:
             continue
-        found = _number_of(text, template)
+        found = printed_number(text, template)
         if found:
-            number = found  # the line may go on with the title ("公开03表：支出预算总表")
+            # the line may go on with the title ("公开03表：支出预算总表")
+            number, printed = table_number(found, template), found
         matched = match_title(text, template)
         if matched:
             rule, title = matched, clean_label(text)
@@ -332,7 +361,7 @@ def _read_heading(
                 matched = match_title(joined, template)
                 if matched and rule is None:
                     rule, title = matched, clean_label(joined)
-    return number, rule, title
+    return number, printed, rule, title
 
 
 def _mark_empty(tables: list[TableInstance], catalogue: dict[str, bool]) -> None:

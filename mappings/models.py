@@ -10,7 +10,7 @@ import re
 from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Layout = Literal[
     "coded_rows",  # rows keyed by a classification code (功能/经济分类 detail tables)
@@ -69,6 +69,11 @@ class ItemRule(Rule):
     item: str
     leaf_contains: list[str] = Field(min_length=1)
     under: list[str] = Field(default_factory=list)
+    measure: str | None = Field(
+        default=None,
+        description="the column's measure when its header names it below the item "
+        "(决算 预算数 | 决算数 sub-columns); none: from item_groups or the row",
+    )
     note: str = ""
 
     def matches(self, path: list[str]) -> bool:
@@ -93,6 +98,20 @@ class TotalRule(Rule):
     note: str = ""
 
 
+class CodedBlock(Rule):
+    """coded_rows: one of N (code, name, figures) blocks printed side by side in a row.
+
+    A row of such a table holds N unrelated items (人员经费 codes left, 公用经费 codes right);
+    each block is read on its own, left to right, so a figure keeps its own block's code.
+    """
+
+    measures: dict[str, str] = Field(
+        default_factory=dict,
+        description="column role → measure id for this block (决算数 → basic_personnel)",
+    )
+    note: str = Field(min_length=1, description="what the block holds")
+
+
 class TableRule(Rule):
     """One table of a template."""
 
@@ -102,6 +121,10 @@ class TableRule(Rule):
     layout: Layout = "none"
     classification: str | None = None
     required: bool = True
+    blocks: list[CodedBlock] = Field(
+        default_factory=list,
+        description="coded_rows: the row repeats these blocks side by side; none: one block",
+    )
     note: str = ""
 
     @field_validator("titles")
@@ -118,6 +141,27 @@ class Detect(Rule):
     note: str = ""
 
 
+class NumberStyle(Rule):
+    """How a template prints its table numbers when they are not the plain digits of table_no.
+
+    ``chinese``: numbers printed as Chinese numerals (表一 … 表十二) or zero-padded digits
+    (公开01表) are read as their value and written in digits (``1`` … ``12``), the form the
+    other templates give, so 表五, 公开05表 and 表5 are all table 5.
+    """
+
+    numerals: Literal["chinese"]
+    note: str = Field(min_length=1, description="the printed numbering this repairs")
+
+    def table_no(self, printed: str) -> str:
+        """The table_no of a number as printed (``十二`` → ``12``, ``01`` → ``1``, ``3-1`` kept)."""
+        from .text import chinese_number
+
+        return "-".join(
+            str(int(part)) if part.isdigit() else str(chinese_number(part))
+            for part in printed.split("-")
+        )
+
+
 class Template(Rule):
     """A table set (``shaanxi-15``, ``national-9``, ...), one YAML file per template."""
 
@@ -130,9 +174,27 @@ class Template(Rule):
         default=r"^表\s*([0-9]+(?:-[0-9]+)?)$",
         description="regex with one group: the table number as printed above a table",
     )
+    number_style: NumberStyle | None = Field(
+        default=None, description="how printed numbers become table_no; none: as printed"
+    )
     default_unit: str = "万元"
     tables: list[TableRule] = Field(min_length=1)
     columns: list[ColumnRule] = Field(default_factory=list, description="template overrides")
+    item_columns: list[ItemRule] = Field(
+        default_factory=list, description="template overrides of the vocabulary's item rules"
+    )
+
+    @model_validator(mode="after")
+    def _numbers_in_style(self) -> Template:
+        """A table_no the number style can never produce (``01`` under ``chinese``) is a typo."""
+        if self.number_style is not None:
+            for rule in self.tables:
+                if self.number_style.table_no(rule.table_no) != rule.table_no:
+                    raise ValueError(
+                        f"table_no {rule.table_no!r} is not in the {self.number_style.numerals} "
+                        f"number style: write {self.number_style.table_no(rule.table_no)!r}"
+                    )
+        return self
 
     @cached_property
     def number_regex(self) -> re.Pattern[str]:

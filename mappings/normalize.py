@@ -16,7 +16,7 @@ from extractors.base import RawGrid
 from .codelists import code_for_name, code_level, parent_code
 from .identify import TableInstance
 from .loader import vocabulary
-from .models import ColumnRule, Template, Vocabulary
+from .models import CodedBlock, ColumnRule, ItemRule, Template, Vocabulary
 from .text import (
     clean_label,
     clean_name,
@@ -322,53 +322,117 @@ def read_row_label(
     return code, clean_name(name), alt_code, alt_name
 
 
+def block_columns(roles: list[str | None]) -> list[list[int]]:
+    """Column indexes of each (labels, figures) block, left to right.
+
+    A label column after a figure column starts the next block: a row printing
+    (编码, 名称, 决算数 | 编码, 名称, 决算数) holds two items, not one.
+    """
+    blocks: list[list[int]] = [[]]
+    seen_figure = False
+    for index, role in enumerate(roles):
+        is_label = role in LABEL_ROLES
+        if is_label and seen_figure:
+            blocks.append([])
+            seen_figure = False
+        seen_figure = seen_figure or (role is not None and not is_label)
+        blocks[-1].append(index)
+    return blocks
+
+
+def coded_blocks(frame: Frame, blocks: list[CodedBlock]) -> list[Frame]:
+    """The frame as one frame per declared block (the whole frame when none is declared).
+
+    Each block frame keeps its own columns only and renames its figure columns' roles by
+    the block's ``measures`` (the 决算数 of the 人员经费 block is ``basic_personnel``); a block
+    found beyond the declared ones keeps the roles its header gives.
+    """
+    if not blocks:
+        return [frame]
+    out = []
+    for number, columns in enumerate(block_columns(frame.roles)):
+        rename = blocks[number].measures if number < len(blocks) else {}
+        roles = [frame.roles[i] for i in columns]
+        out.append(
+            Frame(
+                grid=frame.grid,
+                paths=[frame.paths[i] for i in columns],
+                roles=[rename.get(r, r) if r else r for r in roles],
+                body=[[texts[i] for i in columns] for texts in frame.body],
+                header_rows=frame.header_rows,
+            )
+        )
+    return out
+
+
+def _label_total(texts: list[str], roles: list[str | None], vocab: Vocabulary) -> str:
+    """A total label printed across the code columns (``合计``, ``人员经费合计`` in a cell
+    spanning 类/款/名称 has its text in the first of them), read when the name is blank."""
+    text = next((t for t, r in zip(texts, roles, strict=True) if r in LABEL_ROLES and t), "")
+    return text if total_name(text, vocab) else ""
+
+
 def map_coded_rows(table: TableInstance, ctx: Context) -> list[LineItem]:
-    """Rows keyed by a code (功能/经济分类 detail tables, unit tables): one item per figure."""
-    classification = table.rule.classification or "function"
+    """Rows keyed by a code (功能/经济分类 detail tables, unit tables): one item per figure.
+
+    A table declaring ``blocks`` prints several coded blocks side by side in a row; each
+    block is read on its own, with its own codes.
+    """
     items: list[LineItem] = []
     for frame in frames_of(table, ctx):
-        measures = [(i, r) for i, r in enumerate(frame.roles) if r and r not in LABEL_ROLES]
-        last: list[LineItem] = []
-        for texts in frame.body:
-            label_class = "unit" if classification == "project" else classification
-            code, name, alt_code, alt_name = read_row_label(texts, frame.roles, label_class)
-            has_figure = any(parse_amount(texts[i]) is not None for i, _ in measures)
-            if not has_figure:
-                # a long name wrapped into the next row continues a coded row; after a row
-                # keyed by its name only, a figure-less name is a row of its own (left blank)
-                if name and not code and last and last[0].code:
-                    for item in last:
-                        item.name = clean_name(item.name + name)
-                continue
-            label = name or (code or "")
-            total = total_name(name, ctx.vocab) if not code else None
-            if total:
-                name = total
-            if not code and not name and not any(r in LABEL_ROLES for r in frame.roles):
-                name = "合计"  # a table printed without a label column: its one row is the total
-            if not code and not name:
-                continue
-            last = []
-            # 专项 lists: rows with a unit code are budget units, the others projects
-            row_class = "unit" if classification == "project" and code else classification
-            for index, measure in measures:
-                item = _make_item(
-                    ctx,
-                    table,
-                    frame,
-                    row_class,
-                    code,
-                    name,
-                    measure,
-                    texts[index],
-                    frame.paths[index],
-                    label,
-                    alt_code,
-                    alt_name,
-                )
-                if item:
-                    items.append(item)
-                    last.append(item)
+        for block in coded_blocks(frame, table.rule.blocks):
+            items.extend(_map_coded_frame(table, ctx, block))
+    return items
+
+
+def _map_coded_frame(table: TableInstance, ctx: Context, frame: Frame) -> list[LineItem]:
+    """The items of one frame (or one block of it) of a coded table."""
+    classification = table.rule.classification or "function"
+    label_class = "unit" if classification == "project" else classification
+    measures = [(i, r) for i, r in enumerate(frame.roles) if r and r not in LABEL_ROLES]
+    items: list[LineItem] = []
+    last: list[LineItem] = []
+    for texts in frame.body:
+        code, name, alt_code, alt_name = read_row_label(texts, frame.roles, label_class)
+        has_figure = any(parse_amount(texts[i]) is not None for i, _ in measures)
+        if not has_figure:
+            # a long name wrapped into the next row continues a coded row; after a row
+            # keyed by its name only, a figure-less name is a row of its own (left blank)
+            if name and not code and last and last[0].code:
+                for item in last:
+                    item.name = clean_name(item.name + name)
+            continue
+        if not code and not name:
+            name = _label_total(texts, frame.roles, ctx.vocab)
+        label = name or (code or "")
+        total = total_name(name, ctx.vocab) if not code else None
+        if total:
+            name = total
+        if not code and not name and not any(r in LABEL_ROLES for r in frame.roles):
+            name = "合计"  # a table printed without a label column: its one row is the total
+        if not code and not name:
+            continue
+        last = []
+        # 专项 lists: rows with a unit code are budget units, the others projects
+        row_class = "unit" if classification == "project" and code else classification
+        for index, measure in measures:
+            item = _make_item(
+                ctx,
+                table,
+                frame,
+                row_class,
+                code,
+                name,
+                measure,
+                texts[index],
+                frame.paths[index],
+                label,
+                alt_code,
+                alt_name,
+            )
+            if item:
+                items.append(item)
+                last.append(item)
     return items
 
 
@@ -446,6 +510,11 @@ def _row_measure(label: str, ctx: Context) -> str | None:
     return None
 
 
+def item_rules(ctx: Context) -> list[ItemRule]:
+    """The template's item rules (tried first), then the vocabulary's."""
+    return [*ctx.template.item_columns, *ctx.vocab.item_columns]
+
+
 def _one_column_per_item(
     columns: list[tuple[int, str, str | None]], frame: Frame, ctx: Context
 ) -> list[tuple[int, str, str | None]]:
@@ -464,7 +533,7 @@ def _one_column_per_item(
             for p in positions
             if any(
                 r.under and r.item == columns[p][1] and r.matches(frame.paths[columns[p][0]])
-                for r in ctx.vocab.item_columns
+                for r in item_rules(ctx)
             )
         ]
         if len(specific) != 1:
@@ -477,22 +546,24 @@ def _one_column_per_item(
 
 
 def map_item_columns(table: TableInstance, ctx: Context) -> list[LineItem]:
-    """Items are columns (三公经费 table): header path → item, upper level or row → measure."""
+    """Items are columns (三公经费 table): header path → item; the item rule, an upper header
+    level or the row → measure."""
     classification = table.rule.classification or "three_public"
+    rules = item_rules(ctx)
     items: list[LineItem] = []
     for frame in frames_of(table, ctx):
         columns: list[tuple[int, str, str | None]] = []
         label_cols: list[int] = []
         for index, path in enumerate(frame.paths):
-            item_rule = next((r for r in ctx.vocab.item_columns if path and r.matches(path)), None)
+            item_rule = next((r for r in rules if path and r.matches(path)), None)
             for k in (2, 3):  # a header cell cut into lines by ruled shading ("因公出/国(境)/费")
                 if item_rule is None and len(path) >= k:
                     joined = [*path[:-k], "".join(path[-k:])]
-                    item_rule = next((r for r in ctx.vocab.item_columns if r.matches(joined)), None)
+                    item_rule = next((r for r in rules if r.matches(joined)), None)
             if item_rule is None:
                 label_cols.append(index)
                 continue
-            group = next(
+            group = item_rule.measure or next(
                 (
                     g.measure
                     for g in ctx.vocab.item_groups

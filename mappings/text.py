@@ -137,3 +137,26 @@ def split_code_name(text: str) -> tuple[str | None, str]:
 def is_code(text: str | None) -> bool:
     """True for a 3-, 5- or 7-digit classification code."""
     return bool(text) and bool(_CODE_ONLY.match(fold_width(text).strip()))
+
+
+_CN_DIGIT = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNDER_100 = re.compile(
+    r"^(?:(?P<digit>[一二三四五六七八九])"  # 一 … 九
+    r"|(?P<tens>[一二三四五六七八九])?十(?P<ones>[一二三四五六七八九])?)$"  # 十, 十二, 二十一
+)
+
+
+def chinese_number(text: str) -> int:
+    """The value of a Chinese numeral from 一 (1) to 九十九 (99), as tables are numbered (表十二).
+
+    Strict, so a stray character is an error rather than a wrong table number: ``十二`` is 12
+    (``一十二`` too), ``二十`` 20, ``二十一`` 21; ``十十``, ``二二`` or ``百`` raise
+    :class:`ValueError`.
+    """
+    match = _CN_UNDER_100.match(text.strip())
+    if match is None:
+        raise ValueError(f"not a Chinese numeral from 一 to 九十九: {text!r}")
+    if match["digit"]:
+        return _CN_DIGIT[match["digit"]]
+    tens = _CN_DIGIT[match["tens"]] if match["tens"] else 1
+    return tens * 10 + (_CN_DIGIT[match["ones"]] if match["ones"] else 0)

@@ -16,6 +16,8 @@ import pandas as pd
 import pytest
 from conftest import BAD_DIR, BAD_FILES
 
+from curation.state import read_runs
+
 CLI = Path(sys.executable).parent / "disclosures"
 
 
@@ -95,6 +97,54 @@ def test_flow_writes_the_curated_datasets(flow_run, sample_pdf):
     assert total["amount_yuan"].tolist() == [3634500.0]
 
 
+def test_flow_run_log_records_where_the_time_went(flow_run):
+    paths, curated, _ = flow_run
+    from curation.state import read_runs
+
+    run = read_runs(curated, 1)[-1]
+    timing = run["timing"]
+    assert timing["documents"] == len(paths) and timing["workers"] == 1
+    assert timing["command_to_flow_s"] is None  # no command: run_ingest called directly
+    assert 0 <= timing["flow_to_first_document_s"] <= timing["flow_s"]
+    assert timing["documents_work_s"] > 0
+    assert timing["overhead_per_document_s"] >= 0
+    assert 0 < timing["overhead_share"] < 1
+    assert [d["file"] for d in run["document_timings"]] == [p.name for p in paths]
+    for document in run["document_timings"]:  # nested spans: work ⊂ isolation ⊂ task
+        assert document["work_s"] <= document["isolated_s"] + 0.01 <= document["task_s"] + 0.06
+
+
+def test_task_spans_follow_each_worker_slot():
+    from flows.timing import task_spans
+
+    # one slot, all submitted at 0: each task runs from the previous one's end to its own
+    assert task_spans([0, 0, 0], [2, 5, 6], ["a", "a", "a"]) == [2, 3, 1]
+    # two slots: each follows its own previous task; unknown slot → since submission
+    assert task_spans([0, 0, 0, 1], [2, 3, 7, 4], ["a", "b", "a", None]) == [2, 3, 5, 3]
+
+
+def test_warm_up_imports_what_a_document_needs(sample_pdf, tmp_path):
+    """Documents run in children forked after warm_up(): none should import a heavy
+    library of its own (pandas alone took ~0.3-1 s per document)."""
+    code = (
+        "import sys; from pathlib import Path; from flows import pipeline; pipeline.warm_up();"
+        "before = set(sys.modules);"
+        f"pipeline.ingest_document(Path({str(sample_pdf)!r}), Path({str(tmp_path)!r}));"
+        "print(sorted({m.split('.')[0] for m in set(sys.modules) - before}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+        env={**os.environ, "BUDGET_DISCLOSURES_OCR": "0"},
+    )
+    new = result.stdout.strip().splitlines()[-1]
+    for heavy in ("pandas", "pyarrow", "numpy", "pypdfium2", "pdfplumber", "great_expectations"):
+        assert f"'{heavy}'" not in new, new
+
+
 # --------------------------------------------------------------------------- the CLI
 
 
@@ -146,6 +196,10 @@ def test_cli_exit_1_when_any_failed_then_0_on_a_clean_rerun(prefect_api, sample_
     assert documents.loc["no-tables.pdf", "status"] == "ok", shown
     assert (documents["status"] == "failed").sum() == len(BAD_FILES) - 1, shown
     assert (curated / "_logs" / "ingest.log").exists()
+    timing = read_runs(curated, 1)[-1]["timing"]
+    assert 0 < timing["command_to_flow_s"] <= timing["command_to_first_document_s"]
+    assert "from command start to the first document" in first.stdout
+    assert not (curated / "_logs" / "prefect-server.log").exists(), "PREFECT_API_URL not used"
 
     second = run_cli(["ingest", sample_pdf, "--curated", curated], prefect_api, tmp_path)
     assert second.returncode == 0, second.stdout + second.stderr
@@ -155,3 +209,22 @@ def test_cli_exit_1_when_any_failed_then_0_on_a_clean_rerun(prefect_api, sample_
     assert {p: p.read_bytes() for p in raw_before} == raw_before
     assert not [q for q in curated.rglob("*") if q.name.endswith(".tmp")]
     assert not (tmp_path / "curated").exists(), "the CLI wrote outside --curated"
+
+
+def test_cli_without_an_api_url_runs_its_own_temporary_server(tmp_path):
+    """No PREFECT_API_URL: the command starts Prefect's temporary server itself, in parallel
+    with its own start-up, points the flow at it and stops it at the end."""
+    curated = tmp_path / "out"
+    env_api = os.environ.pop("PREFECT_API_URL", None)
+    try:
+        result = run_cli(
+            ["ingest", BAD_DIR / "no-tables.pdf", "--curated", curated], None, tmp_path
+        )
+    finally:
+        if env_api is not None:
+            os.environ["PREFECT_API_URL"] = env_api
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (curated / "_logs" / "prefect-server.log").exists()
+    run = read_runs(curated, 1)[-1]
+    assert run["documents"] == 1 and not run["failed"]
+    assert run["timing"]["command_to_first_document_s"] > 0

@@ -325,6 +325,22 @@ def test_a_stated_total_that_differs_is_a_finding():
     assert cross_check_totals(facts, items)[0]["success"]
 
 
+def test_a_stated_figure_keeps_its_digits():
+    facts = [{"fact": "budget_total", "value": 123456.78, "unit": "万元", "page": 2, "code": None}]
+    items = [
+        {
+            "kind": "budget_summary",
+            "classification": "income_source",
+            "name": "总计",
+            "measure": "amount",
+            "amount_yuan": 1234567800.0,
+            "table_no": "1",
+        }
+    ]
+    (finding,) = cross_check_totals(facts, items)
+    assert finding["success"] and finding["observed"] == finding["expected"] == "123456.78 万元"
+
+
 def test_readers_give_the_same_narrative(sample_pdf, sample_rows):
     reference, _ = build_rows(sample_pdf, "f" * 16, "f" * 64, reader="pdfplumber")
     assert reference["sections"] == sample_rows["sections"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import dev_pdf_path
+from conftest import SHARED, dev_pdf_path
 from typer.testing import CliRunner
 
 from benchmarks.mutations import build_document, change_amount, drop_row, shift_column, swap_codes
@@ -152,7 +152,21 @@ def test_sample_has_no_error_and_its_known_inconsistencies_are_warnings(sample_r
     assert (
         failing["codes.unit"]["severity"] == "warn" and failing["codes.unit"]["observed"] == "12345"
     )
-    assert set(failing) == {"cross.function_econ", "codes.known", "codes.unit"}
+    # the seed's narrative states “三公”经费 0.2万元, its 三公 table's 合计 is 0.00 (raw/samples/README.md)
+    narrative = failing["cross.narrative_totals"]
+    assert narrative["severity"] == "warn" and narrative["n_failed"] == 1
+    assert (narrative["observed"], narrative["expected"], narrative["table_no"]) == (
+        "0.2 万元",
+        "0.00 万元",
+        "12",
+    )
+    assert "三公" in narrative["detail"] and "p.5" in narrative["detail"]
+    assert set(failing) == {
+        "cross.function_econ",
+        "codes.known",
+        "codes.unit",
+        "cross.narrative_totals",
+    }
     assert report.status == "warn" and report.reason is None
     store.to_table("validations", report.rows)  # the rows fit the dataset's schema
 
@@ -235,7 +249,13 @@ MUTATIONS = {
 
 
 def test_every_check_has_a_failing_test():
-    table_level = {"schema.columns", "schema.types", "codes.known", "codes.unit"}  # tested below
+    table_level = {  # tested below
+        "schema.columns",
+        "schema.types",
+        "codes.known",
+        "codes.unit",
+        "cross.narrative_totals",
+    }
     assert set(MUTATIONS) | table_level == {c.id for c in CHECKS}
 
 
@@ -285,6 +305,109 @@ def test_columns_and_types_are_checked_against_the_contract():
     )
 
 
+# --------------------------------------------------------------------------- narrative against the tables
+
+REAL_CORPUS = SHARED / "corpus" / "real"
+_DOC = "0123456789abcdef"
+_SENTENCE = (
+    "上海市普陀区财政局2024年度收入支出总计{}万元。与2023年度相比，收入支出总计各增加300.5万元。"
+)
+
+
+def stated_total(stated: str, printed: str = "2995.39") -> dict[str, list[dict]]:
+    """A document whose narrative states 收入支出总计 ``stated`` 万元 (p.3) and whose 表1
+    (收支总表) prints 收入总计 ``printed`` 万元."""
+    item = {
+        "doc_id": _DOC,
+        "fiscal_year": 2024,
+        "table_no": "1",
+        "kind": "budget_summary",
+        "classification": "income_source",
+        "name": "总计",
+        "measure": "amount",
+        "amount_yuan": round(float(printed) * 10000, 2),
+        "amount_printed": printed,
+        "unit_printed": "万元",
+        "page": 9,
+    }
+    fact = {
+        "doc_id": _DOC,
+        "fact": "budget_total",
+        "value": float(stated),
+        "unit": "万元",
+        "sentence": _SENTENCE.format(stated),
+        "page": 3,
+        "family": "budget",
+        "value_yuan": round(float(stated) * 10000, 2),
+    }
+    return {
+        "documents": [{"doc_id": _DOC, "status": "ok", "pages": 20}],
+        "tables": [{"doc_id": _DOC, "table_no": "1", "kind": "budget_summary", "page_first": 9}],
+        "line_items": [item],
+        "facts": [fact],
+    }
+
+
+def test_a_stated_total_the_table_contradicts_is_a_warning_with_both_values():
+    row = finding(stated_total("0"), "cross.narrative_totals")
+    assert not row["success"] and row["severity"] == "warn" and row["n_failed"] == 1
+    assert (row["observed"], row["expected"], row["table_no"]) == ("0 万元", "2995.39 万元", "1")
+    # where the narrative says it: the fact, its page and the words around the figure
+    assert row["detail"].startswith("1 failing: 表1 budget_total p.3 “")
+    assert "收入支出总计0万元" in row["detail"] and "vs 总计 amount" in row["detail"]
+
+
+@pytest.mark.parametrize("stated", ["2995.39", "2995.4", "2995"])
+def test_a_stated_total_that_agrees_is_no_finding(stated):
+    # a figure stated with fewer decimals agrees within half a unit of its last digit
+    row = finding(stated_total(stated), "cross.narrative_totals")
+    assert row["success"] and row["n_failed"] == 0 and row["detail"] is None
+
+
+def test_a_stated_total_off_by_its_last_digit_is_a_finding():
+    row = finding(stated_total("2995.3"), "cross.narrative_totals")
+    assert not row["success"] and (row["observed"], row["expected"]) == (
+        "2995.3 万元",
+        "2995.39 万元",
+    )
+
+
+def test_the_narrative_check_runs_in_the_facts_suite():
+    (expectation,) = [
+        e
+        for e in load_suites()["facts"]["expectations"]
+        if e["meta"]["check"] == "cross.narrative_totals"
+    ]
+    assert (
+        expectation["meta"]["severity"] == CHECKS_BY_ID["cross.narrative_totals"].severity == "warn"
+    )
+    assert "ref_fact_checks" in expectation["kwargs"]["unexpected_rows_query"]
+
+
+def _real(name: str):
+    path = REAL_CORPUS / name
+    if not path.exists():
+        pytest.skip(f"real corpus document {path} not found")
+    return build_document(path)
+
+
+@pytest.mark.corpus
+def test_the_planted_narrative_error_of_a_real_disclosure_is_found():
+    # its text says 收入支出总计0万元, its 表1 prints 2995.39 万元: both stated totals disagree
+    row = finding(
+        _real("shanghai_putuo_finance_bureau_2024_dept_final_MODIFIED.pdf"),
+        "cross.narrative_totals",
+    )
+    assert not row["success"] and row["severity"] == "warn" and row["n_failed"] == 2
+    assert (row["observed"], row["expected"], row["table_no"]) == ("0 万元", "2995.39 万元", "1")
+    assert "收入支出总计0万元" in row["detail"]
+    assert "budget_total" in row["detail"] and "budget_expenditure_total" in row["detail"]
+    original = finding(
+        _real("shanghai_putuo_finance_bureau_2024_dept_final.pdf"), "cross.narrative_totals"
+    )
+    assert original["success"], original
+
+
 # --------------------------------------------------------------------------- tolerance and the gate
 
 
@@ -317,14 +440,14 @@ def test_an_error_finding_fails_the_document(sample_rows):
 
 def test_ingest_writes_validations_and_status(sample_pdf, tmp_path):
     summary = ingest_document(sample_pdf, tmp_path)
-    assert (summary.status, summary.n_errors, summary.n_warnings) == ("warn", 0, 3)
+    assert (summary.status, summary.n_errors, summary.n_warnings) == ("warn", 0, 4)
     validations = pq.read_table(tmp_path / "validations").to_pylist()
     assert len(validations) == len(CHECKS) and {r["doc_id"] for r in validations} == {
         summary.doc_id
     }
     assert pq.read_table(tmp_path / "documents").to_pylist()[0]["status"] == "warn"
     again = ingest_document(sample_pdf, tmp_path)  # skipped: counts read back from the store
-    assert again.skipped and (again.n_errors, again.n_warnings) == (0, 3)
+    assert again.skipped and (again.n_errors, again.n_warnings) == (0, 4)
 
 
 def test_summary_status_shows_the_counts():
@@ -410,6 +533,7 @@ def test_gx_validate_command_matches_the_ingest(sample_pdf, sample_rows, tmp_pat
         r["doc_id"] + r["check"]: r for r in pq.read_table(curated / "validations").to_pylist()
     }
     assert after == before
+    assert not after[good.doc_id + "cross.narrative_totals"]["success"]  # 三公 0.2 vs 0.00, in both
     assert not any(
         "GX could not evaluate" in (r["subject"] if "subject" in r else r["detail"] or "")
         for r in after.values()

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mappings.narrative import CROSS_CHECK_CTES
+
 ERROR, WARN = "error", "warn"
 INSTANCE_COLUMNS = ("doc_id", "table_no", "subject", "observed", "expected", "severity", "weight")
 
@@ -488,8 +490,11 @@ BASIC_TABLES = _relation(
   GROUP BY doc_id, kind, classification, code, name
 ),
 total_of AS (
+  -- a 基本支出 table printed as 人员经费 | 公用经费 blocks has no total column: its parts add up
   SELECT doc_id, kind, classification, COALESCE(code, name) AS rkey, MIN(table_no) AS table_no,
-         MAX(f) AS f, MAX(unit) AS unit, SUM(CASE WHEN measure = 'total' THEN v ELSE 0 END) AS v
+         MAX(f) AS f, MAX(unit) AS unit,
+         CASE WHEN MAX(measure = 'total') THEN SUM(CASE WHEN measure = 'total' THEN v ELSE 0 END)
+              ELSE SUM(CASE WHEN measure IN ('basic_personnel', 'basic_public') THEN v ELSE 0 END) END AS v
   FROM m WHERE kind IN ('gpb_basic_by_function', 'gpb_basic_by_econ')
   GROUP BY doc_id, kind, classification, code, name
 ),
@@ -590,6 +595,16 @@ SELECT doc_id, table_no, subject, observed, expected, 'warn' AS severity, 1.0 AS
     + _KNOWN.replace("{cls}", "'econ_gov'").replace("{code}", "l.alt_code")
     + """
 )"""
+)
+
+# the figures the narrative states against the tables (``checks:`` in mappings/facts.yml, as the
+# table ref_fact_checks): one instance per stated figure that its table row contradicts
+NARRATIVE_TOTALS = (
+    "WITH "
+    + CROSS_CHECK_CTES
+    + """
+SELECT doc_id, table_no, subject, observed, expected, 'warn' AS severity, weight
+FROM cmp WHERE NOT success"""
 )
 
 # a document without any table (a narrative half published apart) is not checked here
@@ -729,6 +744,17 @@ ROW_SET_CHECKS: tuple[Check, ...] = (
         "line_items",
         "基本支出 tables equal the 基本支出 columns of the 一般公共预算支出 tables, per code and in total",
         BASIC_TABLES,
+    ),
+    Check(
+        "cross.narrative_totals",
+        WARN,
+        "facts",
+        "totals the narrative states (收支总计, 一般公共预算拨款, “三公”经费 and its items, 会议费, "
+        "培训费, each explained 功能分类 line) equal their table row, within half a unit of the "
+        "stated figure's last digit; a warning: the tables are read right, it is the "
+        "publication that contradicts itself (or a stated figure misread), which must be seen "
+        "but does not keep the tables from publication",
+        NARRATIVE_TOTALS,
     ),
     Check(
         "completeness.tables",

@@ -94,6 +94,10 @@ def reference_rows() -> tuple[list[tuple], list[tuple]]:
 
 
 def create_reference(con: sqlite3.Connection) -> None:
+    """The reference tables the row-set checks join: ``ref_codes``, ``ref_template_tables`` and
+    ``ref_fact_checks`` (which table row each stated figure is compared with)."""
+    from mappings.narrative import create_fact_checks
+
     codes, tables = reference_rows()
     con.execute(
         "CREATE TABLE ref_codes (classification TEXT, code TEXT, name TEXT, valid_from INTEGER, valid_to INTEGER)"
@@ -104,6 +108,7 @@ def create_reference(con: sqlite3.Connection) -> None:
         "CREATE TABLE ref_template_tables (template TEXT, table_no TEXT, kind TEXT, required INTEGER)"
     )
     con.executemany("INSERT INTO ref_template_tables VALUES (?, ?, ?, ?)", tables)
+    create_fact_checks(con)
     con.commit()
 
 
@@ -353,7 +358,7 @@ def aggregate(instances: Iterable[Instance], doc_ids: Iterable[str]) -> dict[str
             more = f" (+{len(found) - 3} more)" if len(found) > 3 else ""
             n_errors = sum(1 for i in found if i.severity == ERROR)
             tally = f"{len(found)} failing"
-            if check.id.startswith(("arith.", "cross.")):
+            if check.id.startswith(("arith.", "cross.")) and check.severity == ERROR:
                 tally += f", {n_errors} beyond rounding tolerance"
             rows.append(
                 {
