@@ -29,10 +29,11 @@ times keeps a high confidence; one read three different ways gets a low one.
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from .numbers import signed_decimal
 
 log = logging.getLogger(__name__)
 
@@ -42,26 +43,13 @@ SUBTOTAL_NAMES = ("合计", "小计")
 UNIT_FACTOR = {"元": 1.0, "千元": 1e3, "万元": 1e4, "亿元": 1e8}
 LOW_CONFIDENCE = 0.9
 MAX_REREADS = 300  # cells per document
-_NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 
 
 def parse_figure(text: str | None) -> Decimal | None:
     """A printed figure as a number (``1,234.50``, ``-5``, ``(5)``); None when not one."""
     if not text:
         return None
-    text = "".join(text.split())
-    negative = False
-    if text.startswith("(") and text.endswith(")"):
-        negative, text = True, text[1:-1]
-    if text.startswith("-"):
-        negative, text = not negative, text[1:]
-    if not _NUMBER.match(text):
-        return None
-    try:
-        value = Decimal(text.replace(",", ""))
-    except InvalidOperation:  # pragma: no cover - guarded by the regex
-        return None
-    return -value if negative else value
+    return signed_decimal("".join(text.split()))
 
 
 def decimals(text: str) -> int:

@@ -338,6 +338,20 @@ def validation_counts(curated: Path, doc_id: str) -> tuple[int, int]:
     return failed.count("error"), failed.count("warn")
 
 
+def _failed_rows(
+    path: Path, doc_id: str, sha256: str, reason: str
+) -> tuple[dict[str, list[dict]], DocumentSummary]:
+    """A failed document's rows (its ``documents`` row, no data rows) and summary."""
+    rows: dict[str, list[dict]] = {
+        "documents": [failed_document_row(path, doc_id, sha256, reason)],
+        "line_items": [],
+        "tables": [],
+        "sections": [],
+        "facts": [],
+    }
+    return rows, DocumentSummary(path.name, doc_id, status="failed", reason=reason)
+
+
 def failed_document_row(path: Path, doc_id: str, sha256: str, reason: str) -> dict:
     return {
         "doc_id": doc_id,
@@ -424,26 +438,11 @@ def ingest_document(
         if validate:
             apply_validation(rows, summary)
     except DocumentError as error:
-        reason = str(error)
-        rows = {
-            "documents": [failed_document_row(path, doc_id, identity.sha256, reason)],
-            "line_items": [],
-            "tables": [],
-            "sections": [],
-            "facts": [],
-        }
-        summary = DocumentSummary(path.name, doc_id, status="failed", reason=reason)
+        rows, summary = _failed_rows(path, doc_id, identity.sha256, str(error))
     except Exception as error:  # a bug on one document never stops the batch
         log.error("internal error on %s:\n%s", path.name, traceback.format_exc())
         reason = f"internal error: {type(error).__name__}: {error}"
-        rows = {
-            "documents": [failed_document_row(path, doc_id, identity.sha256, reason)],
-            "line_items": [],
-            "tables": [],
-            "sections": [],
-            "facts": [],
-        }
-        summary = DocumentSummary(path.name, doc_id, status="failed", reason=reason)
+        rows, summary = _failed_rows(path, doc_id, identity.sha256, reason)
     store.write_document(curated, doc_id, rows)
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.sha256 = identity.sha256

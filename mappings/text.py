@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+
+from extractors.numbers import signed_decimal
 
 _FULLWIDTH_OFFSET = 0xFEE0
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
@@ -69,9 +70,6 @@ def clean_label(text: str | None) -> str:
     return squeeze_spaces(fold_width(text))
 
 
-_NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
-
-
 def parse_amount(printed: str | None) -> float | None:
     """Parse a printed money figure; ``None`` for a blank cell.
 
@@ -83,20 +81,8 @@ def parse_amount(printed: str | None) -> float | None:
     text = fold_width(printed).replace(" ", "").replace("\n", "").replace("\u2212", "-")
     if text in BLANK_MARKERS:
         return None
-    negative = False
-    if text.startswith("(") and text.endswith(")"):
-        negative, text = True, text[1:-1]
-    if text.startswith("-"):
-        negative, text = (not negative), text[1:]
-    elif text.startswith("+"):
-        text = text[1:]
-    if not _NUMBER.match(text):
-        return None
-    try:
-        value = Decimal(text.replace(",", ""))
-    except InvalidOperation:  # pragma: no cover - guarded by the regex
-        return None
-    return float(-value if negative else value)
+    value = signed_decimal(text)
+    return None if value is None else float(value)
 
 
 def is_amount(printed: str | None) -> bool:
