@@ -11,6 +11,10 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# bytecode for the project's own modules (an editable install leaves none; every
+	# document process and Prefect start-up would compile them again where
+	# PYTHONDONTWRITEBYTECODE is set)
+	$(BIN)/python -m compileall -q extractors mappings curation flows validation > /dev/null
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install the project with dev extras
@@ -37,8 +41,8 @@ bench: $(STAMP)  ## accuracy + throughput on the dev corpus (CORPUS=... to chang
 	$(BIN)/python -m benchmarks.run --corpus $(CORPUS) --out benchmarks/out/dev --skip-baseline
 	$(BIN)/python -m benchmarks.score_narrative --curated benchmarks/out/dev/curated --corpus $(CORPUS)
 
-bench-scale: $(STAMP)  ## 1 vs 2 workers, memory, Prefect overhead (dev + real corpora)
-	$(BIN)/python -m benchmarks.scale --corpus $(CORPUS) --corpus ../shared/corpus/real --out benchmarks/out/scale
+bench-scale: $(STAMP)  ## 1 vs 2 workers (3 rounds; temporary and running Prefect server), memory, start-up
+	$(BIN)/python -m benchmarks.scale --corpus $(CORPUS) --corpus ../shared/corpus/real --out benchmarks/out/scale --rounds 3 --running-server --json benchmarks/out/scale/report.json
 
 bench-ocr: $(STAMP)  ## seconds per scanned page, one worker
 	$(BIN)/python -m benchmarks.ocr_speed --per-doc 0

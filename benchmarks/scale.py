@@ -11,11 +11,19 @@ ingests the PDFs of all corpora (≥ 60 documents) into fresh curated folders wi
 * peak memory (RSS) of the document processes: each document runs in its own child, so the
   peak per document is read from the children's max RSS after the first 5 documents vs
   over the whole batch (``resource.getrusage(RUSAGE_CHILDREN)`` of a wrapper process).
+
+This machine's speed drifts by ±10 % from one minute to the next (the same 1-worker batch
+took 97–112 s of document work within half an hour), so ``--rounds N`` repeats the pair
+(1 worker, then 2) N times and reports each round's speed-up and their median.
+``--running-server`` adds the configuration of a Prefect server that is already up (as
+under ``disclosures serve``, or with ``PREFECT_API_URL``), alternating with the default one
+(a temporary server per command) round by round.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -24,6 +32,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from statistics import median
 
 import pandas as pd
 
@@ -60,7 +69,7 @@ def collect(corpora: list[Path]) -> list[Path]:
     return files
 
 
-def run(files: list[Path], out: Path, workers: int) -> dict:
+def run(files: list[Path], out: Path, workers: int, env: dict[str, str] | None = None) -> dict:
     """One timed CLI run into a fresh curated folder, inputs linked into one batch folder."""
     batch = out / f"batch-{workers}"
     curated = out / f"curated-{workers}"
@@ -82,6 +91,7 @@ def run(files: list[Path], out: Path, workers: int) -> dict:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
     )
     peak_after_5 = peak = 0.0
     while process.poll() is None:
@@ -120,24 +130,69 @@ def run(files: list[Path], out: Path, workers: int) -> dict:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, action="append", required=True)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/out/scale"))
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
-    files = collect(args.corpus)
-    args.out.mkdir(parents=True, exist_ok=True)
-    one = run(files, args.out, 1)
-    two = run(files, args.out, 2)
-    docs = pd.read_parquet(args.out / "curated-1" / "documents")
-    report = {
-        "files": len(files),
+def pair(files: list[Path], out: Path, env: dict[str, str]) -> dict:
+    """One round: the batch with 1 worker, then with 2, and the speed-ups."""
+    one = run(files, out, 1, env)
+    two = run(files, out, 2, env)
+    return {
         "one_worker": one,
         "two_workers": two,
         "speedup_flow": round(one["flow_seconds"] / two["flow_seconds"], 2),
         "speedup_wall": round(one["wall_seconds"] / two["wall_seconds"], 2),
         "orchestration_overhead_share": round(one["startup_seconds"] / one["wall_seconds"], 3),
+    }
+
+
+def summary(rounds: list[dict]) -> dict:
+    walls = [r["speedup_wall"] for r in rounds]
+    flows = [r["speedup_flow"] for r in rounds]
+    return {
+        "speedup_wall_median": round(median(walls), 2),
+        "speedup_wall_range": [min(walls), max(walls)],
+        "speedup_flow_median": round(median(flows), 2),
+        "rounds": rounds,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, action="append", required=True)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/out/scale"))
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--rounds", type=int, default=1, help="1- and 2-worker pairs per setup")
+    parser.add_argument(
+        "--running-server",
+        action="store_true",
+        help="also measure against a Prefect server that is already running",
+    )
+    args = parser.parse_args()
+    files = collect(args.corpus)
+    args.out.mkdir(parents=True, exist_ok=True)
+    temporary_env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    setups: dict[str, list[dict]] = {"temporary server": []}
+    with contextlib.ExitStack() as stack:
+        envs = {"temporary server": temporary_env}
+        if args.running_server:
+            from benchmarks.prefect_overhead import running_server
+
+            api_url = stack.enter_context(running_server(args.out / "prefect-server.log"))
+            envs["running server"] = temporary_env | {"PREFECT_API_URL": api_url}
+            setups["running server"] = []
+        for round_no in range(args.rounds):
+            for name, env in envs.items():
+                result = pair(files, args.out, env)
+                setups[name].append(result)
+                print(
+                    f"round {round_no + 1} {name}: 1 worker {result['one_worker']['wall_seconds']} s, "
+                    f"2 workers {result['two_workers']['wall_seconds']} s, "
+                    f"{result['speedup_wall']}x wall ({result['speedup_flow']}x flow)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    docs = pd.read_parquet(args.out / "curated-1" / "documents")
+    report = {
+        "files": len(files),
+        "setups": {name: summary(rounds) for name, rounds in setups.items()},
         "documents_failed": int((docs["status"] == "failed").sum()),
     }
     print(json.dumps(report, indent=2))

@@ -6,6 +6,8 @@
   last ingested, pipeline version, status. It is rewritten atomically (temp file + rename).
 * The **run log** (``_state/runs.jsonl``) has one JSON line per finished run, for
   ``disclosures status``.
+* The **server record** (``_state/prefect-server.json``) names the Prefect server of a running
+  ``disclosures serve`` on this folder, so that an ``ingest`` into it reports there too.
 """
 
 from __future__ import annotations
@@ -84,6 +86,34 @@ def _write_json_atomic(path: Path, data: object) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(tmp, path)
+
+
+SERVER_FILE = "prefect-server.json"
+
+
+def record_server(curated: Path, api_url: str) -> None:
+    """Note the Prefect server this process started and serves from (``disclosures serve``)."""
+    _write_json_atomic(
+        state_dir(curated) / SERVER_FILE,
+        {"api_url": api_url, "pid": os.getpid(), "started": now_iso()},
+    )
+
+
+def forget_server(curated: Path) -> None:
+    """Remove this process's server record (a record written by another process stays)."""
+    recorded = recorded_server(curated)
+    if recorded is not None and recorded.get("pid") == os.getpid():
+        (curated / STATE_DIR / SERVER_FILE).unlink(missing_ok=True)
+
+
+def recorded_server(curated: Path) -> dict | None:
+    """The server record (``api_url``, ``pid``, ``started``), if there is a readable one;
+    whether that server still answers is for the caller to check."""
+    try:
+        recorded = json.loads((curated / STATE_DIR / SERVER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return recorded if isinstance(recorded, dict) and recorded.get("api_url") else None
 
 
 def load_registry(curated: Path) -> dict[str, dict]:

@@ -59,6 +59,19 @@ def open_pdfium(path: Path):  # -> pypdfium2.PdfDocument
     return pdf
 
 
+def page_count(path: Path) -> int | None:
+    """The PDF's page count from its page tree (no page is parsed), or None when the file
+    does not open: it is then reported by its own document run, not here."""
+    try:
+        pdf = open_pdfium(path)
+    except (DocumentError, OSError):
+        return None
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
+
+
 Transform = Callable[[float, float], tuple[float, float]]
 
 

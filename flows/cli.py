@@ -197,9 +197,18 @@ def ingest(
     _quiet_prefect(log_file, verbose)
     # Start-up in parallel: Prefect's temporary server (unless PREFECT_API_URL names one),
     # the document processes' forkserver, and this process's imports of Prefect's client.
-    from flows.prefect_api import prefect_api, start_temporary_server
+    from flows.prefect_api import (
+        adopt_serve_server,
+        adopted_early,
+        prefect_api,
+        start_temporary_server,
+        take_early_server,
+    )
 
-    server = start_temporary_server(curated / "_logs" / "prefect-server.log")
+    serve_api = adopted_early() or adopt_serve_server(curated)
+    if serve_api:
+        console.print(f"Prefect API: {serve_api} (the server of `disclosures serve` on {curated})")
+    server = take_early_server() or start_temporary_server(curated / "_logs" / "prefect-server.log")
     from flows.isolation import start_forkserver
 
     if not dask_address:
@@ -313,7 +322,7 @@ def serve(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    with prefect_server(curated / "_logs" / "prefect-server.log") as api_url:
+    with prefect_server(curated / "_logs" / "prefect-server.log", curated=curated) as api_url:
         console.print(f"Prefect API: {api_url}  (UI: {api_url.removesuffix('/api')})")
         try:
             serve_inbox(inbox, curated, cron, workers, reprocess_outdated, run_now, timeout)
@@ -326,7 +335,8 @@ def status(
     curated: CuratedOption = Path("curated"),
     runs: Annotated[int, typer.Option("--runs", min=1, help="How many recent runs to show.")] = 10,
 ) -> None:
-    """Recent ingest runs, their documents and failures, and the registry's counts."""
+    """Recent ingest runs, their documents and failures, the registry's counts, and the
+    Prefect UI address when `disclosures serve` is running on the folder."""
     from curation.state import load_registry, read_runs
 
     history = read_runs(curated, runs)
@@ -356,6 +366,14 @@ def status(
         f"registry: {len(registry)} documents "
         + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     )
+    from flows.prefect_api import serve_server
+
+    serving = serve_server(curated)
+    if serving:
+        console.print(
+            f"served: `disclosures serve` is running on this folder; runs in the Prefect UI at "
+            f"{serving.removesuffix('/api')}"
+        )
 
 
 class OutputFormat(StrEnum):

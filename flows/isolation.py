@@ -68,6 +68,47 @@ def _child(conn, path: str, curated: str, force: bool, reprocess_outdated: bool)
         conn.close()
 
 
+def _count_pages_child(conn, paths: list[str]) -> None:
+    from extractors.pdfium_pages import page_count
+
+    try:
+        conn.send([page_count(Path(path)) for path in paths])
+    finally:
+        conn.close()
+
+
+def page_counts(paths: list[Path], timeout: float = 30.0) -> list[int | None]:
+    """Each PDF's page count, to plan the batch (see :func:`flows.ingest.submission_order`).
+
+    Read in one child process: PDFium is C++, and a file that crashes it must not take the
+    flow down with it. Everything is None (unknown) when the child crashes or overruns
+    ``timeout``, or inside a daemonic process, where children are not allowed.
+    """
+    unknown: list[int | None] = [None] * len(paths)
+    if not paths or multiprocessing.current_process().daemon:
+        return unknown
+    context = _context()
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_count_pages_child, args=(sender, [str(p) for p in paths]), daemon=True
+    )
+    process.start()
+    sender.close()
+    counts = unknown
+    try:
+        if receiver.poll(timeout):
+            try:
+                counts = receiver.recv()
+            except EOFError:  # the child crashed
+                counts = unknown
+    finally:
+        receiver.close()
+        if process.is_alive():
+            process.kill()
+        process.join()
+    return counts
+
+
 def _failed(path: Path, curated: Path, reason: str) -> dict:
     """Record a document that did not finish as ``failed`` (its partial files are replaced)."""
     try:

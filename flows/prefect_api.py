@@ -7,14 +7,16 @@ first document. Here the same temporary server (the uvicorn command and settings
 uses for its own) is launched as the command's first step, so that it starts while the
 command imports the pipeline and Prefect's client and warms the document processes; the
 flow then waits only for what is left of its start-up. A configured server
-(``PREFECT_API_URL`` in the environment or the active profile, e.g. a ``disclosures serve``
-or ``prefect server start``) is used as it is and nothing is started.
+(``PREFECT_API_URL`` in the environment or the active profile, e.g. a ``prefect server
+start``) is used as it is and nothing is started; so is the local server of a running
+``disclosures serve`` on the same curated folder (recorded in its ``_state/``).
 
 This module imports nothing of Prefect at import time: that is the point.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import inspect
 import logging
@@ -63,6 +65,7 @@ def start_temporary_server(log_file: Path) -> TemporaryServer | None:
     """
     if os.environ.get("PREFECT_API_URL"):
         return None
+    quiet = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_SERVER_LOGGING_LEVEL": "ERROR"}
     port = free_port()
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as handle:
@@ -86,6 +89,7 @@ def start_temporary_server(log_file: Path) -> TemporaryServer | None:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env={
+                **quiet,
                 **os.environ,
                 "PREFECT_UI_ENABLED": "0",
                 "PREFECT__SERVER_EPHEMERAL": "1",
@@ -93,6 +97,88 @@ def start_temporary_server(log_file: Path) -> TemporaryServer | None:
             },
         )
     return TemporaryServer(process, f"http://127.0.0.1:{port}/api", log_file)
+
+
+_launched_early: TemporaryServer | None = None
+_adopted_early: str | None = None
+
+
+def curated_argument(argv: list[str]) -> Path:
+    """The ``--curated`` folder named on a command line (else the environment's, or the
+    default), read without the CLI parser, which is not imported yet."""
+    curated = os.environ.get("DISCLOSURES_CURATED", "curated")
+    for index, argument in enumerate(argv):
+        if argument == "--curated" and index + 1 < len(argv):
+            curated = argv[index + 1]
+        elif argument.startswith("--curated="):
+            curated = argument.partition("=")[2]
+    return Path(curated)
+
+
+def serve_server(curated: Path) -> str | None:
+    """The API URL of the server a running ``disclosures serve`` started for ``curated``
+    (its record in ``_state/``), if that process is alive and the server answers."""
+    from curation.state import recorded_server
+
+    recorded = recorded_server(curated)
+    if recorded is None:
+        return None
+    try:
+        os.kill(int(recorded.get("pid", 0)), 0)
+    except (OSError, ValueError, TypeError):
+        return None  # the serve process is gone: its record is stale
+    api_url = str(recorded["api_url"])
+    return api_url if healthy(api_url, timeout=1.0) else None
+
+
+def adopt_serve_server(curated: Path) -> str | None:
+    """Report to the server of a ``disclosures serve`` on the same curated folder, when no
+    server is configured: the ingest's runs then appear in the same UI as the scheduled
+    ones, and no temporary server is started (its ~8 s start-up is saved). Sets
+    ``PREFECT_API_URL`` for this process; returns the URL adopted, if any."""
+    if os.environ.get("PREFECT_API_URL"):
+        return None
+    api_url = serve_server(curated)
+    if api_url:
+        os.environ["PREFECT_API_URL"] = api_url
+    return api_url
+
+
+def launch_early(argv: list[str]) -> None:
+    """For ``disclosures ingest``, launch the temporary server before the command line is
+    even parsed (importing and running the CLI parser takes ~0.7 s): the server's start-up
+    is the longest step before the first document. Taken by :func:`take_early_server`;
+    stopped at exit if the command never got that far (a usage error, no PDFs)."""
+    global _launched_early, _adopted_early
+    if not argv or argv[0] != "ingest" or {"--help", "-h"} & set(argv):
+        return
+    curated = curated_argument(argv[1:])
+    _adopted_early = adopt_serve_server(curated)
+    log_file = curated / "_logs" / "prefect-server.log"
+    try:
+        _launched_early = start_temporary_server(log_file)
+    except OSError:  # an unwritable --curated: the command reports it, in its own words
+        return
+    if _launched_early is not None:
+        atexit.register(_stop_unused_early_server)
+
+
+def adopted_early() -> str | None:
+    """The serve server :func:`launch_early` adopted, if it did."""
+    return _adopted_early
+
+
+def take_early_server() -> TemporaryServer | None:
+    """The server :func:`launch_early` started, handed over once."""
+    global _launched_early
+    server, _launched_early = _launched_early, None
+    return server
+
+
+def _stop_unused_early_server() -> None:
+    server = take_early_server()
+    if server is not None:
+        stop(server)
 
 
 def wait_until_healthy(server: TemporaryServer, timeout: float) -> bool:
@@ -155,8 +241,15 @@ def prefect_api(server: TemporaryServer | None) -> Iterator[str | None]:
         stop(server)
         yield None
         return
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
+
     try:
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+        # Flow-run heartbeats let a lasting server mark a run whose process died as crashed;
+        # this server dies with the run, so they have no reader — and stopping their thread
+        # costs up to a second at the end of every run (it sleeps in 1 s steps).
+        with temporary_settings(
+            updates={PREFECT_API_URL: server.api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+        ):
             yield server.api_url
             drain_prefect_workers()
     finally:

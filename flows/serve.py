@@ -2,7 +2,8 @@
 
 ``disclosures serve`` uses the Prefect server named by ``PREFECT_API_URL`` when set;
 otherwise it starts a local Prefect server (``prefect server start``) on 127.0.0.1, waits
-until it answers, and stops it on exit. The deployment runs :func:`inbox_flow`, which
+until it answers, records it in the curated folder's state (an ``ingest`` into that folder
+then reports to it), and stops it on exit. The deployment runs :func:`inbox_flow`, which
 ingests new or changed PDFs (a file seen before is skipped; a changed file replaces its rows).
 """
 
@@ -17,6 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from prefect import flow
+
+from curation import state
 
 from .discover import discover_pdfs
 from .ingest import ingest_flow, task_runner
@@ -44,9 +47,16 @@ def inbox_flow(
 
 @contextlib.contextmanager
 def prefect_server(
-    log_file: Path, port: int | None = None, startup_seconds: float = 180.0
+    log_file: Path,
+    port: int | None = None,
+    startup_seconds: float = 180.0,
+    curated: Path | None = None,
 ) -> Iterator[str]:
-    """The API URL of the configured server, or of a local one started (and stopped) here."""
+    """The API URL of the configured server, or of a local one started (and stopped) here.
+
+    A server started here is recorded in ``curated``'s state while it runs, so that an
+    ``ingest`` into the same folder reports to it (:func:`flows.prefect_api.adopt_serve_server`).
+    """
     configured = os.environ.get("PREFECT_API_URL")
     if configured:
         yield configured
@@ -88,8 +98,12 @@ def prefect_server(
                     )
                 time.sleep(0.5)
             os.environ["PREFECT_API_URL"] = api_url
+            if curated is not None:
+                state.record_server(curated, api_url)
             yield api_url
         finally:
+            if curated is not None:
+                state.forget_server(curated)
             os.environ.pop("PREFECT_API_URL", None)
             process.terminate()
             try:

@@ -166,3 +166,28 @@ def test_sigkill_then_rerun_equals_uninterrupted_run(kill_batch, tmp_path: Path,
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert rerun.returncode in (0, 1), rerun.stdout + rerun.stderr
     assert_same_content(killed, clean)
+
+
+def test_batch_starts_longest_documents_first(tmp_path: Path, bad_pdfs: dict[str, Path]) -> None:
+    """LPT order: the most pages first, files that do not open (unknown page count) last — so a 400-page budget does not start last and keep one worker busy alone."""
+    from flows.ingest import submission_order
+    from flows.isolation import page_counts
+
+    paths = [
+        bad_pdfs["truncated.pdf"],
+        bad_pdfs["no-tables.pdf"],
+        SAMPLE,
+        bad_pdfs["encrypted.pdf"],
+        bad_pdfs["not-a-pdf.pdf"],
+    ]
+    pages = page_counts(paths)
+    assert [n is None for n in pages] == [True, False, False, True, True]
+    assert pages[2] > pages[1] > 0
+    order = submission_order([str(p) for p in paths], pages)
+    assert order[:2] == [2, 1] and sorted(order[2:]) == [0, 3, 4]
+
+
+def test_submission_order_ties_keep_given_order() -> None:
+    from flows.ingest import submission_order
+
+    assert submission_order(["a", "b", "c", "d"], [3, 10, 3, None]) == [1, 0, 2, 3]
