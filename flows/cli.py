@@ -44,10 +44,12 @@ def root() -> None:
 
 def _quiet_prefect(log_file: Path, verbose: bool) -> None:
     """Keep Prefect's logging out of the summary's way: to a log file unless --verbose."""
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.prefect_api import QUIET_SERVER_ENV
+
+    for name, value in QUIET_SERVER_ENV.items():
+        os.environ.setdefault(name, value)
     # the temporary server may start slowly on a busy machine; don't give up after 20 s
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "ERROR")
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
         os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
@@ -197,18 +199,14 @@ def ingest(
     _quiet_prefect(log_file, verbose)
     # Start-up in parallel: Prefect's temporary server (unless PREFECT_API_URL names one),
     # the document processes' forkserver, and this process's imports of Prefect's client.
-    from flows.prefect_api import (
-        adopt_serve_server,
-        adopted_early,
-        prefect_api,
-        start_temporary_server,
-        take_early_server,
-    )
+    from flows.prefect_api import choose_api, prefect_api, take_early_choice
 
-    serve_api = adopted_early() or adopt_serve_server(curated)
-    if serve_api:
-        console.print(f"Prefect API: {serve_api} (the server of `disclosures serve` on {curated})")
-    server = take_early_server() or start_temporary_server(curated / "_logs" / "prefect-server.log")
+    choice = take_early_choice() or choose_api(curated)
+    if choice.serve_api:
+        console.print(
+            f"Prefect API: {choice.serve_api} (the server of `disclosures serve` on {curated})"
+        )
+    server = choice.server
     from flows.isolation import start_forkserver
 
     if not dask_address:

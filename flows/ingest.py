@@ -115,20 +115,17 @@ def ingest_flow(
         state.clean_stale_temporaries(curated_dir)
         submitted = [0.0] * len(paths)
         futures = []
+        order = {}  # task run → the document's index in ``paths``
         for index in submission_order(paths, page_counts([Path(p) for p in paths])):
             submitted[index] = time.time()
-            futures.append(
-                (
-                    index,
-                    ingest_document_task.submit(
-                        paths[index], curated, force, timeout, reprocess_outdated
-                    ),
-                )
+            future = ingest_document_task.submit(
+                paths[index], curated, force, timeout, reprocess_outdated
             )
-        order = {future.task_run_id: index for index, future in futures}
+            order[future.task_run_id] = index
+            futures.append(future)
         results: list[dict | None] = [None] * len(paths)
         done = [0.0] * len(paths)
-        for future in as_completed([future for _, future in futures]):
+        for future in as_completed(futures):
             index = order[future.task_run_id]
             done[index] = time.time()
             try:

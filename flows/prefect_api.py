@@ -33,6 +33,14 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+# A server started for the pipeline sends no analytics and logs errors only, unless the
+# environment says otherwise (defaults, also set by the CLI for Prefect's own servers).
+QUIET_SERVER_ENV = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_LOGGING_LEVEL": "ERROR",
+}
+
+
 @dataclass(slots=True)
 class TemporaryServer:
     """A Prefect API server process started for one command."""
@@ -65,7 +73,6 @@ def start_temporary_server(log_file: Path) -> TemporaryServer | None:
     """
     if os.environ.get("PREFECT_API_URL"):
         return None
-    quiet = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_SERVER_LOGGING_LEVEL": "ERROR"}
     port = free_port()
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as handle:
@@ -89,7 +96,7 @@ def start_temporary_server(log_file: Path) -> TemporaryServer | None:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env={
-                **quiet,
+                **QUIET_SERVER_ENV,
                 **os.environ,
                 "PREFECT_UI_ENABLED": "0",
                 "PREFECT__SERVER_EPHEMERAL": "1",
@@ -99,8 +106,24 @@ def start_temporary_server(log_file: Path) -> TemporaryServer | None:
     return TemporaryServer(process, f"http://127.0.0.1:{port}/api", log_file)
 
 
-_launched_early: TemporaryServer | None = None
-_adopted_early: str | None = None
+@dataclass(slots=True)
+class ApiChoice:
+    """Where an ingest's flow reports: the server of a running ``disclosures serve``
+    (``serve_api``, already in ``PREFECT_API_URL``), a temporary server launched for it
+    (``server``), or neither (a configured ``PREFECT_API_URL`` or profile)."""
+
+    serve_api: str | None
+    server: TemporaryServer | None
+
+
+def choose_api(curated: Path) -> ApiChoice:
+    """Adopt a running serve's server for ``curated``, else launch a temporary one (unless
+    ``PREFECT_API_URL`` names a server); its log goes to ``<curated>/_logs``."""
+    serve_api = adopt_serve_server(curated)
+    return ApiChoice(serve_api, start_temporary_server(curated / "_logs" / "prefect-server.log"))
+
+
+_early_choice: ApiChoice | None = None
 
 
 def curated_argument(argv: list[str]) -> Path:
@@ -145,40 +168,33 @@ def adopt_serve_server(curated: Path) -> str | None:
 
 
 def launch_early(argv: list[str]) -> None:
-    """For ``disclosures ingest``, launch the temporary server before the command line is
-    even parsed (importing and running the CLI parser takes ~0.7 s): the server's start-up
-    is the longest step before the first document. Taken by :func:`take_early_server`;
-    stopped at exit if the command never got that far (a usage error, no PDFs)."""
-    global _launched_early, _adopted_early
+    """For ``disclosures ingest``, make the :func:`choose_api` choice — and so launch the
+    temporary server — before the command line is even parsed (importing and running the
+    CLI parser takes ~0.7 s): the server's start-up is the longest step before the first
+    document. Taken by :func:`take_early_choice`; a server is stopped at exit if the command
+    never got that far (a usage error, no PDFs)."""
+    global _early_choice
     if not argv or argv[0] != "ingest" or {"--help", "-h"} & set(argv):
         return
-    curated = curated_argument(argv[1:])
-    _adopted_early = adopt_serve_server(curated)
-    log_file = curated / "_logs" / "prefect-server.log"
     try:
-        _launched_early = start_temporary_server(log_file)
+        _early_choice = choose_api(curated_argument(argv[1:]))
     except OSError:  # an unwritable --curated: the command reports it, in its own words
         return
-    if _launched_early is not None:
+    if _early_choice.server is not None:
         atexit.register(_stop_unused_early_server)
 
 
-def adopted_early() -> str | None:
-    """The serve server :func:`launch_early` adopted, if it did."""
-    return _adopted_early
-
-
-def take_early_server() -> TemporaryServer | None:
-    """The server :func:`launch_early` started, handed over once."""
-    global _launched_early
-    server, _launched_early = _launched_early, None
-    return server
+def take_early_choice() -> ApiChoice | None:
+    """The choice :func:`launch_early` made, handed over once (None if it made none)."""
+    global _early_choice
+    choice, _early_choice = _early_choice, None
+    return choice
 
 
 def _stop_unused_early_server() -> None:
-    server = take_early_server()
-    if server is not None:
-        stop(server)
+    choice = take_early_choice()
+    if choice is not None and choice.server is not None:
+        stop(choice.server)
 
 
 def wait_until_healthy(server: TemporaryServer, timeout: float) -> bool:

@@ -13,7 +13,6 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from curation import state
 from .discover import discover_pdfs
 from .ingest import ingest_flow, task_runner
 from .isolation import DEFAULT_TIMEOUT_SECONDS
-from .prefect_api import free_port, healthy
+from .prefect_api import TemporaryServer, free_port, stop, wait_until_healthy
 
 DEPLOYMENT_NAME = "inbox"
 
@@ -85,31 +84,25 @@ def prefect_server(
                 "PREFECT_UI_ENABLED": "true",
             },
         )
-        try:
-            deadline = time.monotonic() + startup_seconds
-            while not healthy(api_url):
-                if process.poll() is not None:
-                    raise RuntimeError(
-                        f"the Prefect server exited (code {process.returncode}); see {log_file}"
-                    )
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"the Prefect server did not start within {startup_seconds:.0f} s; see {log_file}"
-                    )
-                time.sleep(0.5)
-            os.environ["PREFECT_API_URL"] = api_url
-            if curated is not None:
-                state.record_server(curated, api_url)
-            yield api_url
-        finally:
-            if curated is not None:
-                state.forget_server(curated)
-            os.environ.pop("PREFECT_API_URL", None)
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    server = TemporaryServer(process, api_url, log_file)
+    try:
+        if not wait_until_healthy(server, startup_seconds):
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"the Prefect server exited (code {process.returncode}); see {log_file}"
+                )
+            raise RuntimeError(
+                f"the Prefect server did not start within {startup_seconds:.0f} s; see {log_file}"
+            )
+        os.environ["PREFECT_API_URL"] = api_url
+        if curated is not None:
+            state.record_server(curated, api_url)
+        yield api_url
+    finally:
+        if curated is not None:
+            state.forget_server(curated)
+        os.environ.pop("PREFECT_API_URL", None)
+        stop(server, wait_seconds=20)
 
 
 def serve_inbox(
