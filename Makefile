@@ -41,8 +41,8 @@ bench: $(STAMP)  ## accuracy + throughput on the dev corpus (CORPUS=... to chang
 	$(BIN)/python -m benchmarks.run --corpus $(CORPUS) --out benchmarks/out/dev --skip-baseline
 	$(BIN)/python -m benchmarks.score_narrative --curated benchmarks/out/dev/curated --corpus $(CORPUS)
 
-bench-scale: $(STAMP)  ## 1 vs 2 workers (3 rounds; temporary and running Prefect server), memory, start-up
-	$(BIN)/python -m benchmarks.scale --corpus $(CORPUS) --corpus ../shared/corpus/real --out benchmarks/out/scale --rounds 3 --running-server --json benchmarks/out/scale/report.json
+bench-scale: $(STAMP)  ## 1 vs 2 workers (4 rounds, ABBA; temporary and running Prefect server), memory, start-up
+	$(BIN)/python -m benchmarks.scale --corpus $(CORPUS) --corpus ../shared/corpus/real --out benchmarks/out/scale --rounds 4 --running-server --json benchmarks/out/scale/report.json
 
 bench-ocr: $(STAMP)  ## seconds per scanned page, one worker
 	$(BIN)/python -m benchmarks.ocr_speed --per-doc 0

@@ -172,7 +172,8 @@ def run_rounds(
 
 @contextlib.contextmanager
 def running_server(log_file: Path) -> Iterator[str]:
-    """A Prefect server up for the whole benchmark, as a user's ``prefect server start``."""
+    """A Prefect server up for the whole benchmark, as under ``disclosures serve`` (the
+    settings of the servers the pipeline starts: task runs recorded in batches)."""
     from flows.prefect_api import start_temporary_server, stop, wait_until_healthy
 
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

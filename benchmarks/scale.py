@@ -14,7 +14,8 @@ ingests the PDFs of all corpora (≥ 60 documents) into fresh curated folders wi
 
 This machine's speed drifts by ±10 % from one minute to the next (the same 1-worker batch
 took 97–112 s of document work within half an hour), so ``--rounds N`` repeats the pair
-(1 worker, then 2) N times and reports each round's speed-up and their median.
+N times and reports each round's speed-up and their median; odd rounds run 1 worker then 2,
+even rounds 2 then 1 (ABBA), so a steady drift does not favour either side of the ratio.
 ``--running-server`` adds the configuration of a Prefect server that is already up (as
 under ``disclosures serve``, or with ``PREFECT_API_URL``), alternating with the default one
 (a temporary server per command) round by round.
@@ -130,10 +131,15 @@ def run(files: list[Path], out: Path, workers: int, env: dict[str, str] | None =
     }
 
 
-def pair(files: list[Path], out: Path, env: dict[str, str]) -> dict:
-    """One round: the batch with 1 worker, then with 2, and the speed-ups."""
-    one = run(files, out, 1, env)
-    two = run(files, out, 2, env)
+def pair(files: list[Path], out: Path, env: dict[str, str], two_first: bool = False) -> dict:
+    """One round: the batch with 1 worker and with 2 (in that order, or the other way
+    round with ``two_first``), and the speed-ups."""
+    if two_first:
+        two = run(files, out, 2, env)
+        one = run(files, out, 1, env)
+    else:
+        one = run(files, out, 1, env)
+        two = run(files, out, 2, env)
     return {
         "one_worker": one,
         "two_workers": two,
@@ -180,7 +186,9 @@ def main() -> None:
             setups["running server"] = []
         for round_no in range(args.rounds):
             for name, env in envs.items():
-                result = pair(files, args.out, env)
+                # ABBA: alternate which run goes first, so a machine that speeds up or slows
+                # down over the benchmark favours neither side of the ratio
+                result = pair(files, args.out, env, two_first=round_no % 2 == 1)
                 setups[name].append(result)
                 print(
                     f"round {round_no + 1} {name}: 1 worker {result['one_worker']['wall_seconds']} s, "

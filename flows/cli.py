@@ -207,13 +207,22 @@ def ingest(
             f"Prefect API: {choice.serve_api} (the server of `disclosures serve` on {curated})"
         )
     server = choice.server
-    from flows.isolation import start_forkserver
+    from flows.isolation import page_counts, start_forkserver
 
-    if not dask_address:
+    # The document processes' forkserver imports the pipeline (~2 s) while this process
+    # imports Prefect's client (~2.5 s). With a temporary server starting, the forkserver
+    # waits until those imports are done: three start-ups at once on two cores would delay
+    # the server's, the longest, by ~1 s. Then, while the server is still starting, what the
+    # flow would otherwise do first: Prefect's lazy imports and the page counts it plans by.
+    if server is None and not dask_address:
         start_forkserver()
     from curation.state import LockBusy
     from flows import ingest as ingest_flows
 
+    if not dask_address:
+        start_forkserver()  # (a no-op when it is already running)
+    ingest_flows.preload_flow_engine()
+    pages = page_counts(pdfs)
     if not verbose:
         _detach_console_handlers()
     started = time.perf_counter()
@@ -246,6 +255,7 @@ def ingest(
                 wait,
                 reprocess_outdated,
                 command_started,
+                pages,
             )
         except LockBusy as error:
             progress.stop()

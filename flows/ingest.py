@@ -99,13 +99,16 @@ def ingest_flow(
     lock_wait: float = 0.0,
     reprocess_outdated: bool = True,
     command_started: float | None = None,
+    pages: list[int | None] | None = None,
 ) -> list[dict]:
     """Ingest every PDF in ``paths`` into ``curated``; the batch goes on past bad files.
 
     Holds the curated folder's writer lock for the whole run, removes temporaries left by a
     killed run, then records every document in the registry and the run in the run log,
     with where the time went (:mod:`flows.timing`; ``command_started`` is the epoch at which
-    the calling command started, for its start-up time).
+    the calling command started, for its start-up time). ``pages`` are the documents' page
+    counts if the caller has read them (the CLI does, while Prefect's server starts), for
+    :func:`submission_order`; otherwise they are read here.
     """
     flow_started = time.time()
     curated_dir = Path(curated)
@@ -116,7 +119,9 @@ def ingest_flow(
         submitted = [0.0] * len(paths)
         futures = []
         order = {}  # task run → the document's index in ``paths``
-        for index in submission_order(paths, page_counts([Path(p) for p in paths])):
+        if pages is None or len(pages) != len(paths):
+            pages = page_counts([Path(p) for p in paths])
+        for index in submission_order(paths, pages):
             submitted[index] = time.time()
             future = ingest_document_task.submit(
                 paths[index], curated, force, timeout, reprocess_outdated
@@ -187,6 +192,7 @@ def run_ingest(
     lock_wait: float = 0.0,
     reprocess_outdated: bool = True,
     command_started: float | None = None,
+    pages: list[int | None] | None = None,
 ) -> list[dict]:
     configured = ingest_flow.with_options(task_runner=task_runner(workers, dask_address))
     return configured(
@@ -197,4 +203,13 @@ def run_ingest(
         lock_wait,
         reprocess_outdated,
         command_started,
+        pages,
     )
+
+
+def preload_flow_engine() -> None:
+    """Import what Prefect imports only when a flow is first called (FastAPI's encoder for
+    the run's parameters, the graphviz-backed task tracker: ~0.5 s), so that a command can
+    do it while it waits for Prefect's server instead of after."""
+    import fastapi.encoders  # noqa: F401
+    import prefect.utilities.visualization  # noqa: F401

@@ -23,7 +23,13 @@ from curation import state
 from .discover import discover_pdfs
 from .ingest import ingest_flow, task_runner
 from .isolation import DEFAULT_TIMEOUT_SECONDS
-from .prefect_api import TemporaryServer, free_port, stop, wait_until_healthy
+from .prefect_api import (
+    TASK_RUN_BATCHING_ENV,
+    TemporaryServer,
+    free_port,
+    stop,
+    wait_until_healthy,
+)
 
 DEPLOYMENT_NAME = "inbox"
 
@@ -79,6 +85,7 @@ def prefect_server(
             stdout=log,
             stderr=subprocess.STDOUT,
             env={
+                **TASK_RUN_BATCHING_ENV,
                 **os.environ,
                 "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                 "PREFECT_UI_ENABLED": "true",

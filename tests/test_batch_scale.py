@@ -191,3 +191,16 @@ def test_submission_order_ties_keep_given_order() -> None:
     from flows.ingest import submission_order
 
     assert submission_order(["a", "b", "c", "d"], [3, 10, 3, None]) == [1, 0, 2, 3]
+
+
+def test_flow_plans_by_the_page_counts_it_is_given(
+    harness, tmp_path: Path, bad_pdfs: dict[str, Path]
+) -> None:
+    """The CLI reads the page counts while Prefect's server starts and hands them over: the
+    flow plans by those (here the opposite of the true counts) rather than reading again."""
+    from flows.ingest import run_ingest
+
+    paths = [SAMPLE, bad_pdfs["no-tables.pdf"]]
+    summaries = run_ingest(paths, tmp_path / "curated", force=False, workers=1, pages=[1, 100])
+    assert all(s["status"] != "failed" for s in summaries)
+    assert summaries[1]["document_started"] < summaries[0]["document_started"]

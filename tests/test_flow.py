@@ -211,20 +211,53 @@ def test_cli_exit_1_when_any_failed_then_0_on_a_clean_rerun(prefect_api, sample_
     assert not (tmp_path / "curated").exists(), "the CLI wrote outside --curated"
 
 
-def test_cli_without_an_api_url_runs_its_own_temporary_server(tmp_path):
+def test_cli_without_an_api_url_runs_its_own_temporary_server(tmp_path, sample_pdf):
     """No PREFECT_API_URL: the command starts Prefect's temporary server itself, in parallel
-    with its own start-up, points the flow at it and stops it at the end."""
+    with its own start-up, points the flow at it and stops it at the end — and every task
+    run reaches Prefect's database, although that server records them in batches (flushed
+    when it stops: this run is shorter than its 5 s flush interval)."""
     curated = tmp_path / "out"
     env_api = os.environ.pop("PREFECT_API_URL", None)
     try:
         result = run_cli(
-            ["ingest", BAD_DIR / "no-tables.pdf", "--curated", curated], None, tmp_path
+            ["ingest", BAD_DIR / "no-tables.pdf", sample_pdf, "--curated", curated],
+            None,
+            tmp_path,
         )
+        assert result.returncode == 0, result.stdout + result.stderr
+        task_states = _recorded_task_states(curated, tmp_path / "check-server.log")
     finally:
         if env_api is not None:
             os.environ["PREFECT_API_URL"] = env_api
-    assert result.returncode == 0, result.stdout + result.stderr
     assert (curated / "_logs" / "prefect-server.log").exists()
     run = read_runs(curated, 1)[-1]
-    assert run["documents"] == 1 and not run["failed"]
+    assert run["documents"] == 2 and not run["failed"]
     assert run["timing"]["command_to_first_document_s"] > 0
+    assert task_states == ["Completed", "Completed"]
+
+
+def _recorded_task_states(curated: Path, log_file: Path) -> list[str]:
+    """The task-run states Prefect's database holds for the flow run that wrote
+    ``curated``, read through a new temporary server on the same database."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from prefect.client.schemas.sorting import FlowRunSort
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.prefect_api import start_temporary_server, stop, wait_until_healthy
+
+    server = start_temporary_server(log_file)
+    assert server is not None and wait_until_healthy(server, 120), log_file.read_text()
+    try:
+        with (
+            temporary_settings(updates={PREFECT_API_URL: server.api_url}),
+            get_client(sync_client=True) as client,
+        ):
+            runs = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=50)
+            (run,) = [r for r in runs if r.parameters.get("curated") == str(curated)]
+            tasks = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id]))
+            )
+            return sorted(t.state_name or "" for t in tasks)
+    finally:
+        stop(server)
