@@ -9,8 +9,10 @@ every document's pages die with its child.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from . import pipeline
 from .timing import worker_slot
 
 _CONTEXT: multiprocessing.context.BaseContext | None = None
+_LAUNCH_LOCK = threading.Lock()
 DEFAULT_TIMEOUT_SECONDS = 600.0
 
 
@@ -44,13 +47,29 @@ def _context() -> multiprocessing.context.BaseContext:
 
 def start_forkserver() -> None:
     """Start the forkserver now rather than at the first document: it imports and warms
-    the pipeline (~2 s), which the command overlaps with Prefect's start-up."""
+    the pipeline (~2 s), which the command overlaps with Prefect's start-up.
+
+    The forkserver is ``python -c …``, which puts the working directory first on its
+    ``sys.path``, and Python 3.11 drops the parent's path it is handed: run from a folder
+    that has a ``flows/`` (a Prefect project's, an older checkout of this one), it would
+    preload and run *that* package. ``PYTHONSAFEPATH`` (Python ≥ 3.11) keeps the working
+    directory off its path; it is set for the launch only.
+    """
     if multiprocessing.current_process().daemon:
         return
     _context()
     from multiprocessing import forkserver
 
-    forkserver.ensure_running()
+    with _LAUNCH_LOCK:  # the task threads of one flow call this at once
+        saved = os.environ.get("PYTHONSAFEPATH")
+        os.environ["PYTHONSAFEPATH"] = "1"
+        try:
+            forkserver.ensure_running()  # (a quick check once it runs)
+        finally:
+            if saved is None:
+                del os.environ["PYTHONSAFEPATH"]
+            else:
+                os.environ["PYTHONSAFEPATH"] = saved
 
 
 def _child(conn, path: str, curated: str, force: bool, reprocess_outdated: bool) -> None:
@@ -87,6 +106,7 @@ def page_counts(paths: list[Path], timeout: float = 30.0) -> list[int | None]:
     unknown: list[int | None] = [None] * len(paths)
     if not paths or multiprocessing.current_process().daemon:
         return unknown
+    start_forkserver()
     context = _context()
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
@@ -158,6 +178,7 @@ def _ingest_isolated(
             return summary.as_dict() | {"document_started": started}
         except OSError as error:
             raise TransientError(f"{type(error).__name__}: {error}") from error
+    start_forkserver()
     context = _context()
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(

@@ -261,3 +261,20 @@ def _recorded_task_states(curated: Path, log_file: Path) -> list[str]:
             return sorted(t.state_name or "" for t in tasks)
     finally:
         stop(server)
+
+
+def test_cli_from_a_folder_with_its_own_flows_package(prefect_api, sample_pdf, tmp_path):
+    """Run from a folder holding another ``flows`` package (a Prefect project's, an older
+    checkout): the document processes still run this pipeline. Python 3.11's forkserver put
+    the working directory first on its path and preloaded the decoy — every document failed
+    (found while benchmarking from copies of the repository)."""
+    decoy = tmp_path / "flows"
+    decoy.mkdir()
+    (decoy / "__init__.py").write_text("")
+    (decoy / "isolation.py").write_text("raise RuntimeError('decoy flows package imported')\n")
+    (decoy / "warm.py").write_text("raise RuntimeError('decoy flows package imported')\n")
+    curated = tmp_path / "out"
+    result = run_cli(["ingest", sample_pdf, "--curated", curated], prefect_api, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    documents = pd.read_parquet(curated / "documents")
+    assert documents["status"].tolist() != ["failed"], documents["reason"].tolist()
