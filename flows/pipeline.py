@@ -28,15 +28,16 @@ from flows.discover import discover_pdfs  # noqa: F401  (re-exported: serve, tes
 from mappings.identify import (
     PageTables,
     TableInstance,
-    detect_template,
+    choose_template,
     identify_tables,
     printed_number,
     table_number,
 )
-from mappings.loader import MAPPINGS_DIR, default_templates
+from mappings.loader import MAPPINGS_DIR, default_templates, generic_template, templates_enabled
 from mappings.metadata import read_metadata
 from mappings.narrative import narrative_page_lines, read_narrative
 from mappings.normalize import make_context, split_header
+from mappings.refine import refine_tables
 
 log = logging.getLogger(__name__)
 PACKAGE_VERSION = "0.1.0"
@@ -192,9 +193,12 @@ def build_rows(
     """All curated rows of one readable document."""
     ocr = DocumentOcr(path)
     page_tables, texts, layers = extract_document(path, reader, ocr)
-    template = detect_template(page_tables, default_templates())
+    families = default_templates() if templates_enabled() else ()
+    template = choose_template(page_tables, families, generic_template())
     meta = read_metadata(texts)
     tables, catalogue = identify_tables(page_tables, template)
+    if template is not None:
+        refine_tables(tables, template)
     narrative = read_narrative(doc_id, layers, table_pages={n for t in tables for n in t.pages})
     items: list[dict] = []
     targets: list[dict] = []
@@ -479,6 +483,7 @@ def warm_up() -> None:
         importlib.import_module(module)
     pipeline_version()
     default_templates()
+    generic_template()
     vocabulary()
     form_vocabulary()
     default_fact_patterns()

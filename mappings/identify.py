@@ -56,8 +56,38 @@ def _title_index(template: Template) -> dict[str, TableRule]:
     return {title: rule for rule in template.tables for title in rule.titles}
 
 
+_UNIT_TAIL = re.compile(r"(?:金额)?单位[:：].*$")
+_QUALIFIER_TAIL = re.compile(r"\([^()]{1,16}\)$")
+_LEXICON_PREFIX_MAX = 40  # a year, a unit's full name, 部门/单位, a number before the title
+
+
+def match_lexicon_title(text: str, template: Template) -> TableRule | None:
+    """The lexicon kind a line titles: the line ends with a known title (longest wins).
+
+    Any province prefixes its titles (``2026年广州市统计局``, ``预算01表``, ``公开表3``) and may
+    qualify them (``(按功能分类科目)``) or print the unit on the same line; the title itself
+    ends the line, so a narrative sentence or a row label that merely mentions a table
+    (``一般公共预算支出``, ``收支总表情况说明``) is not a title.
+    """
+    norm = _UNIT_TAIL.sub("", normalise_title(text))
+    if len(norm) < 3 or len(norm) > _LEXICON_PREFIX_MAX + 30:
+        return None
+    bare = _QUALIFIER_TAIL.sub("", norm)
+    best: tuple[str, TableRule] | None = None
+    for title, rule in _title_index(template).items():
+        if not (norm.endswith(title) or bare.endswith(title)):
+            continue
+        if len(norm) - len(title) > _LEXICON_PREFIX_MAX:
+            continue
+        if best is None or len(title) > len(best[0]):
+            best = (title, rule)
+    return best[1] if best else None
+
+
 def match_title(text: str, template: Template) -> TableRule | None:
     """The table rule whose title the line prints (exact, else the longest contained title)."""
+    if template.numbering == "printed":
+        return match_lexicon_title(text, template)
     norm = normalise_title(text)
     if len(norm) < 3:
         return None
@@ -98,10 +128,45 @@ def detect_template(pages: list[PageTables], templates: tuple[Template, ...]) ->
     return best[2] if best else None
 
 
+def template_evidence(pages: list[PageTables], template: Template) -> int:
+    """How many tables a template reads in the document: titles it knows whose printed number
+    (if any) agrees with the template's numbering."""
+    tables, _ = identify_tables(pages, template)
+    return sum(
+        1
+        for table in tables
+        if table.rule is not None
+        and (
+            template.numbering == "printed"
+            or table.number_printed is None
+            or table.table_no == table.rule.table_no
+        )
+    )
+
+
+def choose_template(
+    pages: list[PageTables], families: tuple[Template, ...], generic: Template | None
+) -> Template | None:
+    """The family template when the document shows it at least as well as the generic
+    lexicon reads it (a refinement chosen on evidence), else the generic reading.
+
+    A family is never a default: its titles must be printed (``detect_template``), and it
+    must read as many tables as the lexicon does with numbers that agree with its own.
+    """
+    family = detect_template(pages, families) if families else None
+    if generic is None or family is None:
+        return family or generic
+    if template_evidence(pages, family) >= template_evidence(pages, generic):
+        return family
+    return generic
+
+
 def printed_number(line: str, template: Template) -> str | None:
     """The table number a heading line prints (``表十二`` → ``十二``), as printed."""
     match = template.number_regex.match(clean_label(line).replace(" ", ""))
-    return match.group(1) if match else None
+    if match is None:
+        return None
+    return next((group for group in match.groups() if group), None)
 
 
 def table_number(printed: str, template: Template) -> str:
@@ -202,7 +267,7 @@ def identify_tables(
                     continue
                 if rule is None and template is not None and number is not None:
                     rule = template.table(number)
-                table_no = number or (rule.table_no if rule else str(len(tables) + 1))
+                table_no = _new_table_no(number, rule, template, tables)
                 if (
                     current is not None
                     and rule is not None
@@ -239,6 +304,28 @@ def identify_tables(
             pending = []
     _mark_empty(tables, catalogue)
     return tables, catalogue
+
+
+def _new_table_no(
+    number: str | None,
+    rule: TableRule | None,
+    template: Template | None,
+    tables: list[TableInstance],
+) -> str:
+    """The printed number; else the rule's table_no (a family's fixed order); else the table's
+    order in the document. On the generic path a number already taken gets a suffix (``3``
+    → ``3b``), so that two tables never share a table_no."""
+    if number is None and rule is not None and template is not None:
+        number = None if template.numbering == "printed" else rule.table_no
+    table_no = number or str(len(tables) + 1)
+    if template is None or template.numbering != "printed":
+        return table_no  # a family's numbers are its own (kept as before)
+    taken = {table.table_no for table in tables}
+    suffix = iter("bcdefghijklmnopqrstuvwxyz")
+    candidate = table_no
+    while candidate in taken:
+        candidate = table_no + next(suffix)
+    return candidate
 
 
 def _inside(line: TextLine, bbox: tuple[float, float, float, float]) -> bool:

@@ -6,12 +6,13 @@ loads templates from a temporary folder to prove it.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
-from .models import FormVocabulary, Template, Vocabulary
+from .models import FormVocabulary, Lexicon, Template, Vocabulary
 
 MAPPINGS_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = MAPPINGS_DIR / "templates"
@@ -53,3 +54,23 @@ def vocabulary() -> Vocabulary:
 @lru_cache(maxsize=1)
 def form_vocabulary() -> FormVocabulary:
     return FormVocabulary.model_validate(load_yaml(MAPPINGS_DIR / "forms.yml"))
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    return Lexicon.model_validate(load_yaml(MAPPINGS_DIR / "lexicon.yml"))
+
+
+@lru_cache(maxsize=1)
+def generic_template() -> Template:
+    """The generic reading path: the national lexicon as a template (see ``lexicon.yml``)."""
+    return lexicon().as_template()
+
+
+TEMPLATES_ENV = "BUDGET_DISCLOSURES_TEMPLATES"  # "off": the generic reading path alone
+
+
+def templates_enabled() -> bool:
+    """Family templates refine the generic reading unless ``BUDGET_DISCLOSURES_TEMPLATES`` is
+    off/0/false/no (the ablation that shows what the generic path reads on its own)."""
+    return os.environ.get(TEMPLATES_ENV, "on").strip().lower() not in {"off", "0", "false", "no"}

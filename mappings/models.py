@@ -125,6 +125,12 @@ class TableRule(Rule):
         default_factory=list,
         description="coded_rows: the row repeats these blocks side by side; none: one block",
     )
+    by_econ_kind: str | None = Field(
+        default=None, description="the kind when the rows' codes are 经济分类 (title ambiguous)"
+    )
+    by_function_kind: str | None = Field(
+        default=None, description="the kind when the rows' codes are 功能分类 (title ambiguous)"
+    )
     note: str = ""
 
     @field_validator("titles")
@@ -177,6 +183,11 @@ class Template(Rule):
     number_style: NumberStyle | None = Field(
         default=None, description="how printed numbers become table_no; none: as printed"
     )
+    numbering: Literal["rules", "printed"] = Field(
+        default="rules",
+        description="rules: a table's table_no is its rule's; printed: the number printed "
+        "above it, else its order in the document (the generic lexicon, whose rules are kinds)",
+    )
     default_unit: str = "万元"
     tables: list[TableRule] = Field(min_length=1)
     columns: list[ColumnRule] = Field(default_factory=list, description="template overrides")
@@ -187,7 +198,7 @@ class Template(Rule):
     @model_validator(mode="after")
     def _numbers_in_style(self) -> Template:
         """A table_no the number style can never produce (``01`` under ``chinese``) is a typo."""
-        if self.number_style is not None:
+        if self.number_style is not None and self.numbering == "rules":
             for rule in self.tables:
                 if self.number_style.table_no(rule.table_no) != rule.table_no:
                     raise ValueError(
@@ -201,7 +212,72 @@ class Template(Rule):
         return re.compile(self.number_pattern)
 
     def table(self, table_no: str) -> TableRule | None:
+        if self.numbering == "printed":
+            return None  # rules are kinds, not numbered tables
         return next((t for t in self.tables if t.table_no == table_no), None)
+
+    @cached_property
+    def rules_by_kind(self) -> dict[str, TableRule]:
+        return {rule.kind: rule for rule in self.tables}
+
+
+class NumberPattern(Rule):
+    """One way of printing a table number (``预算01表``, ``公开表7``), a regex with one group."""
+
+    pattern: str
+    note: str = Field(min_length=1)
+
+
+class LexiconKind(Rule):
+    """One table kind of the national lexicon and the title variants that name it."""
+
+    kind: str
+    titles: list[str] = Field(min_length=1)
+    layout: Layout
+    classification: str | None = Field(
+        default=None, description="row axis; ``auto``: decided by the codes the rows print"
+    )
+    by_econ_kind: str | None = None
+    by_function_kind: str | None = None
+    note: str = ""
+
+
+class Lexicon(Rule):
+    """The national lexicon (``mappings/lexicon.yml``): the generic reading path's titles."""
+
+    note: str = Field(min_length=1)
+    number_patterns: list[NumberPattern] = Field(min_length=1)
+    kinds: list[LexiconKind] = Field(min_length=1)
+
+    def as_template(self) -> Template:
+        """The lexicon as a template that numbers tables as printed (id ``generic``)."""
+        combined = "|".join(f"(?:{p.pattern})" for p in self.number_patterns)
+        return Template(
+            id="generic",
+            name="通用读取（全国表名词表）",
+            doc_kind="budget",
+            note="the generic reading path: titles from the national lexicon, any numbering",
+            detect=Detect(phrases=["表"], min_hits=1, note="chosen on evidence, not phrases"),
+            number_pattern=combined,
+            number_style=NumberStyle(
+                numerals="chinese", note="表一 / 预算01表 read as 1, as the families do"
+            ),
+            numbering="printed",
+            tables=[
+                TableRule(
+                    table_no=entry.kind,
+                    kind=entry.kind,
+                    titles=entry.titles,
+                    layout=entry.layout,
+                    classification=entry.classification,
+                    required=False,
+                    by_econ_kind=entry.by_econ_kind,
+                    by_function_kind=entry.by_function_kind,
+                    note=entry.note,
+                )
+                for entry in self.kinds
+            ],
+        )
 
 
 class Vocabulary(Rule):

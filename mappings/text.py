@@ -108,7 +108,11 @@ def find_money_unit(text: str) -> str | None:
 
 
 _CODE_ONLY = re.compile(r"^\d{3}(?:\d{2}){0,2}$")
-_CODE_NAME = re.compile(r"^(\d{3}(?:\d{2}){0,2})\s*(\D.*)?$", re.S)
+# a code and its name in one cell: ``2010350 事业运行``, ``[201]一般公共服务支出`` (code in
+# brackets), ``2050803-培训支出`` (code and name joined by a hyphen)
+_CODE_NAME = re.compile(
+    r"^[\[【]?(\d{3}(?:\d{2}){0,2})(?:[\]】]|\s*[-－—–]\s*(?=\D))?\s*(\D.*)?$", re.S
+)
 
 
 def split_code_name(text: str) -> tuple[str | None, str]:
