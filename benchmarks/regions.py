@@ -30,7 +30,9 @@ DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "re
 
 
 def expected_kinds() -> dict[str, str]:
-    lines = [line for line in KINDS_FILE.read_text(encoding="utf-8").splitlines() if line[:1] != "#"]
+    lines = [
+        line for line in KINDS_FILE.read_text(encoding="utf-8").splitlines() if line[:1] != "#"
+    ]
     return {row["title"]: row["kind"] for row in csv.DictReader(lines, delimiter="\t")}
 
 
@@ -62,7 +64,8 @@ def score_tables(curated: Path, corpus: Path) -> tuple[int, int, dict[str, list[
         pages = _pages(row["pages"])
         mine = tables[tables["doc_id"] == doc_of.get(row["file"], "")]
         hit = any(
-            t.kind == row["kind"] and pages & set(range(int(t.page_first or 0), int(t.page_last or 0) + 1))
+            t.kind == row["kind"]
+            and pages & set(range(int(t.page_first or 0), int(t.page_last or 0) + 1))
             for t in mine.itertuples()
         )
         if hit:
@@ -74,7 +77,9 @@ def score_tables(curated: Path, corpus: Path) -> tuple[int, int, dict[str, list[
                 for t in mine.itertuples()
                 if pages & set(range(int(t.page_first or 0), int(t.page_last or 0) + 1))
             ]
-            misses.append(f"{row['file']} {row['printed_number']} {row['title']} ({row['kind']}, p{row['pages']}): got {near or 'nothing'}")
+            misses.append(
+                f"{row['file']} {row['printed_number']} {row['title']} ({row['kind']}, p{row['pages']}): got {near or 'nothing'}"
+            )
     return found, total, per_file, misses
 
 
@@ -93,10 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     reports = build_reports(args.curated)
     checks = sum(r.checks for r in reports)
     failed = sum(len(r.failures) for r in reports)
-    print(f"arithmetic relations holding: {checks - failed}/{checks} = {(checks - failed) / max(checks, 1):.2%}")
+    print(
+        f"arithmetic relations holding: {checks - failed}/{checks} = {(checks - failed) / max(checks, 1):.2%}"
+    )
     for report in reports:
         items = report.tables["n_line_items"].sum() if not report.tables.empty else 0
-        print(f"  {report.source[:60]:<60} {report.checks - len(report.failures):>5}/{report.checks:<5} items {items}")
+        print(
+            f"  {report.source[:60]:<60} {report.checks - len(report.failures):>5}/{report.checks:<5} items {items}"
+        )
         for failure in report.failures[: args.failures]:
             print(f"      {failure.check} 表{failure.table_no}: {failure.detail[:150]}")
     return 0

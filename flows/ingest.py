@@ -16,6 +16,7 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from curation import state
+from curation.link import link_summaries
 
 from . import pipeline
 from .isolation import DEFAULT_TIMEOUT_SECONDS, TransientError, ingest_isolated, page_counts
@@ -61,6 +62,12 @@ def ingest_document_task(
     reprocess_outdated: bool = True,
 ) -> dict:
     return ingest_isolated(Path(path), Path(curated), force, timeout, reprocess_outdated)
+
+
+@task(name="link-disclosure-halves", cache_policy=NO_CACHE)
+def link_halves_task(curated: str, summaries: list[dict]) -> None:
+    """Link the narrative and tables halves of disclosures published as two files."""
+    link_summaries(Path(curated), summaries)
 
 
 def submission_order(paths: list[str], pages: list[int | None]) -> list[int]:
@@ -146,6 +153,7 @@ def ingest_flow(
             if _progress_hook is not None:
                 _progress_hook(summary)
         summaries = [r for r in results if r is not None]
+        link_halves_task(curated, summaries)
         timing, document_timings = batch_timing(
             summaries, submitted, done, flow_started, time.time(), command_started
         )

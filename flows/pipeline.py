@@ -25,6 +25,7 @@ from extractors.ocr_review import review_items
 from extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
 from flows.candidates import choose_extraction
 from flows.discover import discover_pdfs  # noqa: F401  (re-exported: serve, tests)
+from mappings.coverage import no_data_reason
 from mappings.identify import (
     PageTables,
     TableInstance,
@@ -231,16 +232,22 @@ def build_rows(
         "unit_code": unit_code,
         "admin_region": meta.admin_region,
         "fiscal_year": meta.fiscal_year,
-        "doc_kind": template.doc_kind if template else meta.doc_kind,
+        "doc_kind": template.doc_kind
+        if template is not None and template.numbering == "rules"
+        else meta.doc_kind,
         "published": meta.published,
-        "template": template.id if template else None,
+        "template": template.id if template is not None and table_rows else None,
         "pages": len(page_tables),
         "text_layer": document_text_layer(layers),
-        "status": "ok",
+        "status": "ok" if items or targets else "warn",
         "pipeline_version": pipeline_version(),
-        "reason": None if template else "no known table template recognised",
+        "reason": None
+        if items or targets
+        else no_data_reason(table_rows, texts, len(narrative.sections)),
         "n_tables": len(table_rows),
         "n_line_items": len(items),
+        "disclosure_id": doc_id,
+        "part": "whole",
         "ingested_at": _now(),
     }
     summary = DocumentSummary(
@@ -365,6 +372,8 @@ def failed_document_row(path: Path, doc_id: str, sha256: str, reason: str) -> di
         "status": "failed",
         "pipeline_version": pipeline_version(),
         "reason": reason,
+        "disclosure_id": doc_id,
+        "part": "whole",
         "n_tables": 0,
         "n_line_items": 0,
         "ingested_at": _now(),

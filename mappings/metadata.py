@@ -23,6 +23,10 @@ _COVER_TITLE = re.compile(
     r"^(?:20\d{2}\s*年度?)?(?P<unit>[^0-9]{3,40}?)\s*(?:20\d{2}\s*年度?)?\s*"
     r"(?:区级|市级|省级|县级|本级)?(?:部门|单位)?(?:综合)?(?:预算|决算)"
 )
+# a table's number or title as a page's first line (``预算01表收支总表``, ``表1``, ``…情况表``)
+_TABLE_HEADING = re.compile(
+    r"^(?:\S{0,6}表\s*[0-9一二三四五六七八九十]{1,3}|\S{0,4}[0-9]{1,2}表|.{2,40}表)$"
+)
 _PAGE_MARK = re.compile(r"^[-—–─\s]*\d{1,3}[-—–─\s]*$|^目\s*录$")
 _CN_DIGITS = {
     "〇": 0,
@@ -80,6 +84,9 @@ def find_unit_name(page_texts: list[str]) -> str | None:
     if (named := narrative_unit(page_texts)) is not None:
         return named
     for text in page_texts[:1]:
+        head = [clean_label(line).replace(" ", "") for line in text.splitlines()[:3]]
+        if any(_TABLE_HEADING.match(line) for line in head):
+            return None  # a tables-only file opens with a table: its header words are no unit
         for line in text.splitlines():
             line = clean_label(line)
             if _PAGE_MARK.match(line) or line.endswith("表"):
@@ -103,6 +110,8 @@ def cover_title(page_texts: list[str]) -> str:
                 continue
             if any(mark in line for mark in "，,。；;") or len(line) > 40:
                 break
+            if _TABLE_HEADING.match(line):
+                break  # the first page is a table (a tables-only file): it has no cover title
             parts.append(line)
     return "".join(parts)
 
@@ -114,6 +123,9 @@ def cover_unit(page_texts: list[str]) -> str | None:
     if not match:
         return None
     unit = match.group("unit").strip()
+    # ``北京市医疗保障局部门2026年度部门预算``: 部门 before the year belongs to the title
+    trimmed = re.sub(r"(?:部门|单位)$", "", unit)
+    unit = trimmed if len(trimmed) >= 3 else unit
     region = _REGION.match(unit)
     if region and region.end() == len(unit):
         return None

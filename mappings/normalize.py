@@ -38,6 +38,9 @@ LABEL_ROLES = frozenset(
         "code_lei",
         "code_kuan",
         "code_xiang",
+        "label_econ_dept",
+        "label_econ_gov",
+        "unit_label",
     }
 )
 _DECIMAL = re.compile(r"^[+-]?[\d,]+\.\d+$|^\(?[\d,]+(\.\d+)?\)?$")
@@ -319,7 +322,34 @@ def read_row_label(
     j = _first(roles, "alt_name")
     if j is not None and texts[j].strip():
         alt_name = clean_name(texts[j])
+    own, alt = _econ_labels(texts, roles, classification)
+    if own is not None:
+        code, name = code or own[0], name or own[1]
+    if alt is not None and alt_code is None:
+        alt_code, alt_name = alt
+    unit = _first(roles, "unit_label")
+    if not name and unit is not None and texts[unit].strip():
+        name = texts[unit]
     return code, clean_name(name), alt_code, alt_name
+
+
+def _econ_labels(
+    texts: list[str], roles: list[str | None], classification: str
+) -> tuple[tuple[str | None, str] | None, tuple[str | None, str | None] | None]:
+    """(own, alt) (code, name) pairs from 部门/政府经济分类 columns printed as code-name.
+
+    The column of the table's own axis labels the row; the other economic column (the
+    部门 one first, the finer of the two, when the row's axis is 功能分类) is its alt code.
+    """
+    cells: dict[str, tuple[str | None, str]] = {}
+    for role, axis in (("label_econ_dept", "econ_dept"), ("label_econ_gov", "econ_gov")):
+        index = _first(roles, role)
+        if index is not None and texts[index].strip():
+            cells[axis] = split_code_name(texts[index].replace("\n", ""))
+    own = cells.pop(classification, None)
+    alt_pair = cells.get("econ_dept") or cells.get("econ_gov")
+    alt = (alt_pair[0], alt_pair[1] or None) if alt_pair else None
+    return own, alt
 
 
 def block_columns(roles: list[str | None]) -> list[list[int]]:
@@ -510,6 +540,15 @@ def _row_measure(label: str, ctx: Context) -> str | None:
     return None
 
 
+def _year_measure(levels: list[str], ctx: Context) -> str | None:
+    """An upper header naming a year (``2025年预算数`` over the items of a 2026 budget) says
+    whether its columns are this year's figures or the year before's."""
+    for level in levels:
+        if _YEAR.search(level):
+            return _row_measure(level, ctx)
+    return None
+
+
 def item_rules(ctx: Context) -> list[ItemRule]:
     """The template's item rules (tried first), then the vocabulary's."""
     return [*ctx.template.item_columns, *ctx.vocab.item_columns]
@@ -563,14 +602,18 @@ def map_item_columns(table: TableInstance, ctx: Context) -> list[LineItem]:
             if item_rule is None:
                 label_cols.append(index)
                 continue
-            group = item_rule.measure or next(
-                (
-                    g.measure
-                    for g in ctx.vocab.item_groups
-                    for level in path[:-1]
-                    if any(t in level for t in g.header_contains)
-                ),
-                None,
+            group = (
+                item_rule.measure
+                or _year_measure(path[:-1], ctx)
+                or next(
+                    (
+                        g.measure
+                        for g in ctx.vocab.item_groups
+                        for level in path[:-1]
+                        if any(t in level for t in g.header_contains)
+                    ),
+                    None,
+                )
             )
             columns.append((index, item_rule.item, group))
         columns = _one_column_per_item(columns, frame, ctx)

@@ -76,7 +76,11 @@ def refine_by_rows(table: TableInstance, template: Template) -> None:
     if rule is None or rule.layout in {"performance", "side_by_side", "item_columns", "none"}:
         return
     axis = code_axis(row_axis_votes(table))
-    if rule.classification == "function" and axis in {"econ_dept", "econ_gov"} and rule.by_econ_kind:
+    if (
+        rule.classification == "function"
+        and axis in {"econ_dept", "econ_gov"}
+        and rule.by_econ_kind
+    ):
         rule = template.rules_by_kind.get(rule.by_econ_kind, rule)
     elif rule.classification in {"econ_dept", "econ_gov"} and axis == "function":
         if rule.by_function_kind:
