@@ -124,13 +124,31 @@ def check_coded(items: pd.DataFrame, table_no: str) -> tuple[int, list[Failure]]
     return n, failures
 
 
+def _printed_rows(frame: pd.DataFrame) -> list[tuple[tuple, pd.DataFrame]]:
+    """The line items of each printed row: items come in row order, one per measure, so a row
+    ends where the label changes or a measure repeats (a table may print the same code on
+    several rows, one per unit, as Beijing's 一般公共预算支出表 does)."""
+    rows: list[tuple[tuple, pd.DataFrame]] = []
+    start, seen, key = 0, set(), None
+    records = frame[["classification", "code", "name", "alt_code", "page", "measure"]]
+    for position, record in enumerate(records.itertuples(index=False)):
+        this = tuple(record[:5])
+        if key is not None and (this != key or record.measure in seen):
+            rows.append((key, frame.iloc[start:position]))
+            start, seen = position, set()
+        key = this
+        seen.add(record.measure)
+    if key is not None:
+        rows.append((key, frame.iloc[start:]))
+    return rows
+
+
 def check_rows(items: pd.DataFrame, table_no: str) -> tuple[int, list[Failure]]:
     """Across a row: total = basic + project, = 人员 + 公用, = the income sources printed."""
     n, failures = 0, []
     unit = items["unit_printed"].iloc[0] if len(items) else "元"
-    keys = ["classification", "code", "name", "page"]
-    frame = items.assign(code=items["code"].fillna(""))
-    for key, row in frame.groupby(keys, dropna=False):
+    frame = items.assign(code=items["code"].fillna(""), alt_code=items["alt_code"].fillna(""))
+    for key, row in _printed_rows(frame):
         m = dict(zip(row["measure"], row["amount_yuan"]))
         if "total" not in m:
             continue

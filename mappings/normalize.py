@@ -540,6 +540,61 @@ def _row_measure(label: str, ctx: Context) -> str | None:
     return None
 
 
+_FUNDS = ("gpb", "gov_fund", "state_capital")
+
+
+def _fund_leaf(path: list[str], ctx: Context) -> str | None:
+    """The fund a leaf header names (一般公共预算 → gpb), for items split by fund."""
+    if len(path) < 2:
+        return None
+    role = next((r.role for r in ctx.vocab.columns if r.matches(path[-1:])), None)
+    return role if role in _FUNDS else None
+
+
+def _fund_measure(group: str | None, row_measure: str | None) -> str | None:
+    """A fund column's measure: the fund (this year's figure), or ``prior_year_<fund>`` /
+    ``change_<fund>`` on a row of last year's figures or of the change."""
+    if not group or not group.startswith("fund:"):
+        return None
+    fund = group[5:]
+    return fund if row_measure in (None, "amount") else f"{row_measure}_{fund}"
+
+
+def _items_as_rows(
+    table: TableInstance, ctx: Context, frame: Frame, classification: str
+) -> list[LineItem]:
+    """A 三公 / 行政经费 table printed with one row per item and one column per fund: the row
+    label names the item (by the item rules), the column its measure (合计 → amount)."""
+    rules = item_rules(ctx)
+    label_index = [i for i, r in enumerate(frame.roles) if r in LABEL_ROLES or r is None]
+    items: list[LineItem] = []
+    for texts in frame.body:
+        label = clean_name("".join(texts[i] for i in label_index[:1]))
+        if not label:
+            continue
+        rule = next((r for r in rules if not r.under and r.matches([label])), None)
+        name = rule.item if rule else label
+        for index, role in enumerate(frame.roles):
+            if role is None or role in LABEL_ROLES:
+                continue
+            measure = "amount" if role == "total" else role
+            item = _make_item(
+                ctx,
+                table,
+                frame,
+                classification,
+                None,
+                name,
+                measure,
+                texts[index],
+                frame.paths[index],
+                label,
+            )
+            if item:
+                items.append(item)
+    return items
+
+
 def _year_measure(levels: list[str], ctx: Context) -> str | None:
     """An upper header naming a year (``2025年预算数`` over the items of a 2026 budget) says
     whether its columns are this year's figures or the year before's."""
@@ -599,6 +654,14 @@ def map_item_columns(table: TableInstance, ctx: Context) -> list[LineItem]:
                 if item_rule is None and len(path) >= k:
                     joined = [*path[:-k], "".join(path[-k:])]
                     item_rule = next((r for r in rules if r.matches(joined)), None)
+            fund = _fund_leaf(path, ctx)
+            if item_rule is None and fund is not None:
+                # items split by fund (因公出国(境)费 over 一般公共预算 | 政府性基金预算 | …):
+                # the item is the header above the fund
+                item_rule = next((r for r in rules if r.matches(path[:-1])), None)
+                if item_rule is not None:
+                    columns.append((index, item_rule.item, f"fund:{fund}"))
+                    continue
             if item_rule is None:
                 label_cols.append(index)
                 continue
@@ -616,12 +679,15 @@ def map_item_columns(table: TableInstance, ctx: Context) -> list[LineItem]:
                 )
             )
             columns.append((index, item_rule.item, group))
+        if not columns:  # the items are rows (行政经费 / “三公”经费 / 其中：因公出国 …)
+            items.extend(_items_as_rows(table, ctx, frame, classification))
+            continue
         columns = _one_column_per_item(columns, frame, ctx)
         for texts in frame.body:
             label = " ".join(t for i in label_cols if (t := texts[i].strip()))
             row_measure = _row_measure(label, ctx)
             for index, item_name, group in columns:
-                measure = group or row_measure or "amount"
+                measure = _fund_measure(group, row_measure) or group or row_measure or "amount"
                 item = _make_item(
                     ctx,
                     table,

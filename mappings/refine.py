@@ -83,8 +83,7 @@ def refine_by_rows(table: TableInstance, template: Template) -> None:
     ):
         rule = template.rules_by_kind.get(rule.by_econ_kind, rule)
     elif rule.classification in {"econ_dept", "econ_gov"} and axis == "function":
-        if rule.by_function_kind:
-            rule = template.rules_by_kind.get(rule.by_function_kind, rule)
+        rule = template.rules_by_kind.get(rule.by_function_kind or "", rule)
     if rule.classification == "auto":
         rule = rule.model_copy(update={"classification": axis or _label_axis(table)})
     table.rule = rule
