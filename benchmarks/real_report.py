@@ -84,8 +84,11 @@ def check_coded(items: pd.DataFrame, table_no: str) -> tuple[int, list[Failure]]
     n, failures = 0, []
     unit = items["unit_printed"].iloc[0] if len(items) else "元"
     for measure, group in items.groupby("measure"):
-        coded = group[group["code"].notna()].drop_duplicates(subset=["code"])
-        values = dict(zip(coded["code"], coded["amount_yuan"]))
+        # one row per (code, alt_code): a table keyed by two classifications (部门经济分类 ×
+        # 政府经济分类) prints a code on several rows; a code's figure is their sum
+        rows = group[group["code"].notna()].drop_duplicates(subset=["code", "alt_code"])
+        values = rows.groupby("code")["amount_yuan"].sum().to_dict()
+        coded = rows.drop_duplicates(subset=["code"])
         children: dict[str, list[str]] = defaultdict(list)
         for code, parent in zip(coded["code"], coded["parent_code"]):
             if parent is not None and parent == parent:  # not NaN
@@ -103,7 +106,7 @@ def check_coded(items: pd.DataFrame, table_no: str) -> tuple[int, list[Failure]]
                         f"{measure} {parent}={values[parent]:.2f} children {len(kids)} sum={total:.2f}",
                     )
                 )
-        top = coded[coded["level"] == 1]
+        top = rows[rows["level"] == 1]
         classes = set(top["classification"])
         totals = group[
             (group["code"].isna())

@@ -21,7 +21,8 @@ CLASSIFICATION_FILES = {
 }
 CODE_LEVELS = {
     "function": {3: 1, 5: 2, 7: 3},
-    "econ_dept": {3: 1, 5: 2},
+    # some regions extend 部门经济分类 by a third level (30211 差旅费 → 3021101 差旅费)
+    "econ_dept": {3: 1, 5: 2, 7: 3},
     "econ_gov": {3: 1, 5: 2},
 }
 

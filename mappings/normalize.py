@@ -272,18 +272,29 @@ def _first(roles: list[str | None], role: str) -> int | None:
     return next((i for i, r in enumerate(roles) if r == role), None)
 
 
-def _code_from_parts(texts: list[str], roles: list[str | None]) -> str | None:
-    """类 / 款 / 项 columns joined; a 款 or 项 printed without its leading zero (``2`` for
-    ``02``, a spreadsheet's number format) is padded to its two digits."""
-    parts = []
+def _code_groups(texts: list[str], roles: list[str | None]) -> list[str | None]:
+    """The codes of each 类 / 款 / 项 column group, left to right; a 款 or 项 printed without
+    its leading zero (``2`` for ``02``, a spreadsheet's number format) is padded to its two
+    digits. A table may print two such groups (部门经济分类 类/款 beside 政府经济分类 类/款):
+    a 类 column after a 款 or 项 column starts the next group."""
+    groups: list[list[str]] = []
     for i, r in enumerate(roles):
-        if r in {"code_lei", "code_kuan", "code_xiang"}:
-            part = header_text(texts[i])
-            if r != "code_lei" and len(part) == 1 and part.isdigit():
-                part = "0" + part
-            parts.append(part)
-    joined = "".join(p for p in parts if p)
-    return joined if is_code(joined) else None
+        if r not in {"code_lei", "code_kuan", "code_xiang"}:
+            continue
+        if r == "code_lei" or not groups:
+            groups.append([])
+        part = header_text(texts[i])
+        if r != "code_lei" and len(part) == 1 and part.isdigit():
+            part = "0" + part
+        groups[-1].append(part)
+    joined = ["".join(p for p in group if p) for group in groups]
+    return [code if is_code(code) else None for code in joined]
+
+
+def _code_from_parts(texts: list[str], roles: list[str | None]) -> str | None:
+    """The row's code from its first 类 / 款 / 项 column group."""
+    groups = _code_groups(texts, roles)
+    return groups[0] if groups else None
 
 
 def read_row_label(
@@ -322,6 +333,9 @@ def read_row_label(
     j = _first(roles, "alt_name")
     if j is not None and texts[j].strip():
         alt_name = clean_name(texts[j])
+    groups = _code_groups(texts, roles)
+    if alt_code is None and len(groups) > 1 and groups[1]:
+        alt_code = groups[1]  # a second 类/款 group: the other economic classification
     own, alt = _econ_labels(texts, roles, classification)
     if own is not None:
         code, name = code or own[0], name or own[1]
@@ -560,6 +574,17 @@ def _fund_measure(group: str | None, row_measure: str | None) -> str | None:
     return fund if row_measure in (None, "amount") else f"{row_measure}_{fund}"
 
 
+def _items_are_rows(columns: list[tuple[int, str, str | None]], frame: Frame, ctx: Context) -> bool:
+    """The table lists its items as rows: no column names a specific item (at most the
+    total, 合计), and at least two row labels do (行政经费, 因公出国(境)支出, 公务接待费 …)."""
+    specific = {item for _index, item, _group in columns if item != "“三公”经费合计"}
+    if specific:
+        return False
+    rules = [r for r in item_rules(ctx) if not r.under and r.item != "“三公”经费合计"]
+    labels = [clean_name(texts[0]) for texts in frame.body if texts]
+    return sum(1 for label in labels if any(r.matches([label]) for r in rules)) >= 2
+
+
 def _items_as_rows(
     table: TableInstance, ctx: Context, frame: Frame, classification: str
 ) -> list[LineItem]:
@@ -649,19 +674,19 @@ def map_item_columns(table: TableInstance, ctx: Context) -> list[LineItem]:
         columns: list[tuple[int, str, str | None]] = []
         label_cols: list[int] = []
         for index, path in enumerate(frame.paths):
-            item_rule = next((r for r in rules if path and r.matches(path)), None)
-            for k in (2, 3):  # a header cell cut into lines by ruled shading ("因公出/国(境)/费")
-                if item_rule is None and len(path) >= k:
-                    joined = [*path[:-k], "".join(path[-k:])]
-                    item_rule = next((r for r in rules if r.matches(joined)), None)
             fund = _fund_leaf(path, ctx)
-            if item_rule is None and fund is not None:
+            if fund is not None:
                 # items split by fund (因公出国(境)费 over 一般公共预算 | 政府性基金预算 | …):
                 # the item is the header above the fund
                 item_rule = next((r for r in rules if r.matches(path[:-1])), None)
                 if item_rule is not None:
                     columns.append((index, item_rule.item, f"fund:{fund}"))
                     continue
+            item_rule = next((r for r in rules if path and r.matches(path)), None)
+            for k in (2, 3):  # a header cell cut into lines by ruled shading ("因公出/国(境)/费")
+                if item_rule is None and len(path) >= k:
+                    joined = [*path[:-k], "".join(path[-k:])]
+                    item_rule = next((r for r in rules if r.matches(joined)), None)
             if item_rule is None:
                 label_cols.append(index)
                 continue
@@ -679,7 +704,7 @@ def map_item_columns(table: TableInstance, ctx: Context) -> list[LineItem]:
                 )
             )
             columns.append((index, item_rule.item, group))
-        if not columns:  # the items are rows (行政经费 / “三公”经费 / 其中：因公出国 …)
+        if _items_are_rows(columns, frame, ctx):  # 行政经费 / “三公”经费 / 其中：因公出国 …
             items.extend(_items_as_rows(table, ctx, frame, classification))
             continue
         columns = _one_column_per_item(columns, frame, ctx)

@@ -194,16 +194,31 @@ rel AS (
 )""",
 )
 
+# a 三公 table prints its items as columns (one printed row holds them all: group by the row)
+# or as rows (行政经费 / “三公”经费 / 其中：因公出国 …, one item per row: group the table)
+_THREE_PUBLIC_ROWS = """per_row AS (
+  SELECT doc_id, table_no, measure, COALESCE(row_label, '') AS rl, COUNT(DISTINCT name) AS n
+  FROM m WHERE kind = 'three_public' GROUP BY doc_id, table_no, measure, COALESCE(row_label, '')
+),
+shape AS (SELECT doc_id, table_no, MAX(n) AS widest FROM per_row GROUP BY doc_id, table_no),
+tp AS (
+  SELECT m.doc_id, m.table_no, m.measure, m.name, m.f, m.unit, m.v,
+         CASE WHEN shape.widest = 1 THEN '' ELSE COALESCE(m.row_label, '') END AS rl
+  FROM m JOIN shape ON shape.doc_id = m.doc_id AND shape.table_no = m.table_no
+  WHERE m.kind = 'three_public'
+)"""
+
 THREE_PUBLIC = _relation(
+    _THREE_PUBLIC_ROWS,
     """t AS (
-  SELECT doc_id, table_no, measure, COALESCE(row_label, '') AS rl, MAX(f) AS f, MAX(unit) AS unit,
+  SELECT doc_id, table_no, measure, rl, MAX(f) AS f, MAX(unit) AS unit,
          SUM(CASE WHEN name LIKE '%三公%合计%' THEN v END) AS tot,
          SUM(CASE WHEN name LIKE '因公出国%' THEN v END) AS abroad,
          SUM(CASE WHEN name = '公务用车购置及运行维护费' THEN v END) AS car,
          SUM(CASE WHEN name = '公务用车购置费' THEN v END) AS car_buy,
          SUM(CASE WHEN name LIKE '公务用车运行%' THEN v END) AS car_run,
          SUM(CASE WHEN name LIKE '公务接待%' THEN v END) AS reception
-  FROM m WHERE kind = 'three_public' GROUP BY doc_id, table_no, measure, COALESCE(row_label, '')
+  FROM tp GROUP BY doc_id, table_no, measure, rl
 ),
 rel AS (
   SELECT doc_id, table_no, '“三公”经费合计 ' || measure || ' ' || rl AS subject,
@@ -536,16 +551,17 @@ rel AS (
 CODE_LENGTH = """
 SELECT doc_id, table_no, classification || ' ' || code || ' ' || name AS subject,
        code AS observed,
-       CASE classification WHEN 'function' THEN '3, 5 or 7 digits' ELSE '3 or 5 digits' END AS expected,
+       CASE classification WHEN 'econ_gov' THEN '3 or 5 digits' ELSE '3, 5 or 7 digits' END
+         AS expected,
        'error' AS severity, 1.0 AS weight
 FROM {batch}
 WHERE code IS NOT NULL AND (
-      (classification = 'function' AND LENGTH(code) NOT IN (3, 5, 7))
-   OR (classification IN ('econ_dept', 'econ_gov') AND LENGTH(code) NOT IN (3, 5)))
+      (classification IN ('function', 'econ_dept') AND LENGTH(code) NOT IN (3, 5, 7))
+   OR (classification = 'econ_gov' AND LENGTH(code) NOT IN (3, 5)))
 UNION ALL
 SELECT doc_id, table_no, 'alt_code ' || alt_code || ' ' || COALESCE(alt_name, '') AS subject,
-       alt_code AS observed, '3 or 5 digits' AS expected, 'error' AS severity, 1.0 AS weight
-FROM {batch} WHERE alt_code IS NOT NULL AND LENGTH(alt_code) NOT IN (3, 5)"""
+       alt_code AS observed, '3, 5 or 7 digits' AS expected, 'error' AS severity, 1.0 AS weight
+FROM {batch} WHERE alt_code IS NOT NULL AND LENGTH(alt_code) NOT IN (3, 5, 7)"""
 
 CODE_HIERARCHY = """
 SELECT doc_id, table_no, classification || ' ' || code || ' ' || name AS subject,
