@@ -6,6 +6,7 @@ Input: per page, the text lines and the cell grids the extractors found.  Output
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 
@@ -82,6 +83,46 @@ def match_lexicon_title(text: str, template: Template) -> TableRule | None:
         if best is None or len(title) > len(best[0]):
             best = (title, rule)
     return best[1] if best else None
+
+
+_FUZZY_MIN_RATIO = 0.8  # OCR drops or swaps a character or two in a 10-30 character title
+_TITLE_LINE = re.compile(r"表(?:\([^()]{1,16}\))?$")
+
+
+def fuzzy_lexicon_title(
+    lines: list[TextLine], grid: RawGrid, template: Template
+) -> tuple[TableRule, str] | None:
+    """The lexicon kind of a title that OCR damaged (``一般公共预1基本支出表``).
+
+    A heading line ending like a title (…表, …表(…)) that matches no title exactly is
+    compared with every known title (similarity of its tail); among the close ones, the
+    kinds whose header words the grid contradicts (``header_excludes``) or lacks
+    (``header_requires``) are dropped, and the closest remaining title wins.
+    """
+    header = (
+        "".join(cell.text for row in grid.rows[:4] for cell in row)
+        .replace("\n", "")
+        .replace(" ", "")
+    )
+    best: tuple[float, TableRule, str] | None = None
+    for line in lines:
+        norm = _UNIT_TAIL.sub("", normalise_title(line.text))
+        if not _TITLE_LINE.search(norm) or len(norm) < 5:
+            continue
+        for title, rule in _title_index(template).items():
+            tail = norm[-(len(title) + 2) :]
+            ratio = difflib.SequenceMatcher(None, tail, title).ratio()
+            if ratio < _FUZZY_MIN_RATIO or not _header_fits(rule, header):
+                continue
+            if best is None or ratio > best[0]:
+                best = (ratio, rule, clean_label(line.text))
+    return (best[1], best[2]) if best else None
+
+
+def _header_fits(rule: TableRule, header: str) -> bool:
+    if rule.header_excludes and any(word in header for word in rule.header_excludes):
+        return False
+    return not rule.header_requires or any(word in header for word in rule.header_requires)
 
 
 def match_title(text: str, template: Template) -> TableRule | None:
@@ -259,6 +300,8 @@ def identify_tables(
                     pending = above  # a heading with no rows under it: it heads the next grid
                     continue
                 number, printed, rule, title = _read_heading(above, template)
+                if rule is None and template is not None and template.numbering == "printed":
+                    rule, title = fuzzy_lexicon_title(above, grid, template) or (None, title)
                 if number is None and rule is None:
                     if current is not None:
                         current.grids.append(grid)

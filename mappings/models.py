@@ -131,6 +131,12 @@ class TableRule(Rule):
     by_function_kind: str | None = Field(
         default=None, description="the kind when the rows' codes are 功能分类 (title ambiguous)"
     )
+    header_requires: list[str] = Field(
+        default_factory=list, description="a damaged title fits only if the header has one of"
+    )
+    header_excludes: list[str] = Field(
+        default_factory=list, description="a damaged title fits only if the header has none of"
+    )
     note: str = ""
 
     @field_validator("titles")
@@ -239,6 +245,8 @@ class LexiconKind(Rule):
     )
     by_econ_kind: str | None = None
     by_function_kind: str | None = None
+    header_requires: list[str] = Field(default_factory=list)
+    header_excludes: list[str] = Field(default_factory=list)
     note: str = ""
 
 
@@ -273,6 +281,8 @@ class Lexicon(Rule):
                     required=False,
                     by_econ_kind=entry.by_econ_kind,
                     by_function_kind=entry.by_function_kind,
+                    header_requires=entry.header_requires,
+                    header_excludes=entry.header_excludes,
                     note=entry.note,
                 )
                 for entry in self.kinds

@@ -22,6 +22,7 @@ from .text import clean_name, split_code_name
 
 _AXIS_BY_FIRST_DIGIT = {"2": "function", "3": "econ_dept", "5": "econ_gov"}
 _UNIT_CODE = re.compile(r"^\d{6,15}$")
+_FIGURE = re.compile(r"^[-+(]?[\d,]*\d\.\d+\)?$|^[-+(]?\d{1,3}(?:,\d{3})+\)?$")
 _MIN_VOTES = 2  # one stray code is no evidence
 
 
@@ -46,6 +47,8 @@ def row_axis_votes(table: TableInstance) -> Counter[str]:
                 if _UNIT_CODE.match(flat):
                     votes["unit"] += 1
                     continue
+                if _FIGURE.match(flat):
+                    continue  # a figure (244.15, 1,200) is no code
                 code, name = split_code_name(flat)
                 if code:
                     votes[_AXIS_BY_FIRST_DIGIT.get(code[0], "other")] += 1
