@@ -170,19 +170,11 @@ def detect_template(pages: list[PageTables], templates: tuple[Template, ...]) ->
 
 
 def template_evidence(pages: list[PageTables], template: Template) -> int:
-    """How many tables a template reads in the document: titles it knows whose printed number
-    (if any) agrees with the template's numbering."""
+    """How many of a template's tables the document prints (distinct rules whose title it
+    reads): two printed tables read as one rule (一般公共预算支出表（按功能分类） and
+    （按经济分类） both as a family's 一般公共预算支出表) count once."""
     tables, _ = identify_tables(pages, template)
-    return sum(
-        1
-        for table in tables
-        if table.rule is not None
-        and (
-            template.numbering == "printed"
-            or table.number_printed is None
-            or table.table_no == table.rule.table_no
-        )
-    )
+    return len({id(table.rule) for table in tables if table.rule is not None})
 
 
 def choose_template(
@@ -192,7 +184,7 @@ def choose_template(
     lexicon reads it (a refinement chosen on evidence), else the generic reading.
 
     A family is never a default: its titles must be printed (``detect_template``), and it
-    must read as many tables as the lexicon does with numbers that agree with its own.
+    must read as many distinct tables as the lexicon does.
     """
     family = detect_template(pages, families) if families else None
     if generic is None or family is None:
@@ -281,7 +273,9 @@ def identify_tables(
                         for line in boxed
                     )
                 ):
-                    pending = boxed
+                    # the number printed above the box (表9 over a boxed title) heads it too
+                    numbers = [ln for ln in whole.lines_above if _number_of(ln.text, template)]
+                    pending = numbers + boxed
                 continue
             if template is not None and _is_catalogue(whole):
                 catalogue.update(read_catalogue(whole, template))
@@ -303,7 +297,7 @@ def identify_tables(
                 if rule is None and template is not None and template.numbering == "printed":
                     rule, title = fuzzy_lexicon_title(above, grid, template) or (None, title)
                 if number is None and rule is None:
-                    if current is not None:
+                    if current is not None and _continues(current, grid, template):
                         current.grids.append(grid)
                         if grid.page not in current.pages:
                             current.pages.append(grid.page)
@@ -347,6 +341,17 @@ def identify_tables(
             pending = []
     _mark_empty(tables, catalogue)
     return tables, catalogue
+
+
+def _continues(current: TableInstance, grid: RawGrid, template: Template | None) -> bool:
+    """A grid with no heading continues the table before it. On the generic path only when
+    it is on the same page or the next one and has the same columns: a table breaks across
+    consecutive pages, while an untitled grid after pages of narrative (a 绩效目标 list in
+    the explanation) is another table."""
+    if template is None or template.numbering != "printed" or not current.grids:
+        return True
+    last = current.grids[-1]
+    return grid.page - last.page <= 1 and grid.n_cols == last.n_cols
 
 
 def _new_table_no(

@@ -131,6 +131,10 @@ class TableRule(Rule):
     by_function_kind: str | None = Field(
         default=None, description="the kind when the rows' codes are 功能分类 (title ambiguous)"
     )
+    fallback_classification: str | None = Field(
+        default=None,
+        description="classification auto: the axis when the rows print no code and no unit",
+    )
     header_requires: list[str] = Field(
         default_factory=list, description="a damaged title fits only if the header has one of"
     )
@@ -245,6 +249,7 @@ class LexiconKind(Rule):
     )
     by_econ_kind: str | None = None
     by_function_kind: str | None = None
+    fallback_classification: str | None = None
     header_requires: list[str] = Field(default_factory=list)
     header_excludes: list[str] = Field(default_factory=list)
     note: str = ""
@@ -281,6 +286,7 @@ class Lexicon(Rule):
                     required=False,
                     by_econ_kind=entry.by_econ_kind,
                     by_function_kind=entry.by_function_kind,
+                    fallback_classification=entry.fallback_classification,
                     header_requires=entry.header_requires,
                     header_excludes=entry.header_excludes,
                     note=entry.note,

@@ -72,7 +72,7 @@ def refine_by_rows(table: TableInstance, template: Template) -> None:
     """Settle an ``auto`` classification and an ambiguous title's kind from the rows.
 
     ``auto`` becomes the axis the codes show (``unit`` for unit codes), else ``unit`` when the
-    label column lists units by name, else ``function``; a 功能分类 kind whose rows print
+    label column lists units by name, else the kind's ``fallback_classification``; a 功能分类 kind whose rows print
     经济分类 codes becomes its ``by_econ_kind`` (and the reverse with ``by_function_kind``).
     """
     rule = table.rule
@@ -88,19 +88,21 @@ def refine_by_rows(table: TableInstance, template: Template) -> None:
     elif rule.classification in {"econ_dept", "econ_gov"} and axis == "function":
         rule = template.rules_by_kind.get(rule.by_function_kind or "", rule)
     if rule.classification == "auto":
-        rule = rule.model_copy(update={"classification": axis or _label_axis(table)})
+        fallback = rule.fallback_classification or "function"
+        rule = rule.model_copy(update={"classification": axis or _label_axis(table, fallback)})
     table.rule = rule
 
 
-def _label_axis(table: TableInstance) -> str:
-    """Rows without codes: budget units when the label column is headed 单位, else 功能分类."""
+def _label_axis(table: TableInstance, fallback: str) -> str:
+    """Rows without codes: budget units when the label column is headed 单位, else the kind's
+    fallback (income sources for a 收入总表, expense types for a 支出总表)."""
     for grid in table.grids[:1]:
         header = "".join(
             text for index in range(split_header(grid)) for text in grid.row_texts(index)
         )
         if "单位名称" in header or "预算单位" in header or "单位编码" in header:
             return "unit"
-    return "function"
+    return fallback
 
 
 def refine_tables(tables: list[TableInstance], template: Template) -> None:
