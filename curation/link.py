@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from . import store
 
 _PART_MARKERS = re.compile(
-    r"附件\s*[0-9一二三四五六七八九十]+|情况说明|预算报表|决算报表|报表|表格|说明|正文|"
+    r"附件\s*[0-9一二三四五六七八九十]+|情况说明|报表|表格|说明|正文|"
     r"narrative|tables?|text",
     re.IGNORECASE,
 )

@@ -259,6 +259,7 @@ def build_rows(
         pages=document["pages"],
         tables=len(table_rows),
         line_items=len(items),
+        status=document["status"],
         reason=document["reason"] or "",
     )
     rows = {

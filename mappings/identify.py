@@ -345,13 +345,12 @@ def identify_tables(
 
 def _continues(current: TableInstance, grid: RawGrid, template: Template | None) -> bool:
     """A grid with no heading continues the table before it. On the generic path only when
-    it is on the same page or the next one and has the same columns: a table breaks across
-    consecutive pages, while an untitled grid after pages of narrative (a 绩效目标 list in
-    the explanation) is another table."""
+    it is on the same page or the next one: a table breaks across consecutive pages, while
+    an untitled grid after pages of narrative (a 绩效目标 list in the explanation) is another
+    table. (Its columns may differ: a continuation page can drop an empty edge column.)"""
     if template is None or template.numbering != "printed" or not current.grids:
         return True
-    last = current.grids[-1]
-    return grid.page - last.page <= 1 and grid.n_cols == last.n_cols
+    return grid.page - current.grids[-1].page <= 1
 
 
 def _new_table_no(

@@ -77,15 +77,19 @@ def test_encrypted_reason_says_encrypted(bad_batch):
     assert "encrypted" in summaries["encrypted.pdf"].reason.lower()
 
 
-def test_no_tables_pdf_is_ok_with_zero_tables(bad_batch, bad_pdfs):
+def test_no_tables_pdf_is_warn_with_zero_tables(bad_batch, bad_pdfs):
+    """A budget disclosure that yields no table is never ``ok`` (issue 14): ``warn``, with a
+    reason that says what was seen."""
     summaries, curated, _, _ = bad_batch
     summary = summaries["no-tables.pdf"]
-    assert summary.status == "ok", summary.reason
+    assert summary.status == "warn", summary.reason
+    assert summary.reason.startswith("no table recognised"), summary.reason
     assert summary.tables == 0
     assert summary.line_items == 0
     assert summary.pages == 1
     row = read(curated, "documents").set_index("source_name").loc["no-tables.pdf"]
-    assert row["status"] == "ok"
+    assert row["status"] == "warn"
+    assert row["reason"] == summary.reason
     assert row["n_tables"] == 0
     assert row["pages"] == 1
     assert row["text_layer"] == "text"

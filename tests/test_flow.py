@@ -76,7 +76,7 @@ def test_flow_sample_ok_and_bad_files_failed(flow_run, sample_pdf):
     assert sample["template"] == "shaanxi-15"
     assert sample["tables"] == 15
     assert sample["line_items"] > 0
-    assert by_file["no-tables.pdf"]["status"] == "ok"
+    assert by_file["no-tables.pdf"]["status"] == "warn"  # no table: never ok (issue 14)
     for name in set(BAD_FILES) - {"no-tables.pdf"}:
         assert by_file[name]["status"] == "failed", name
         assert by_file[name]["reason"] and "\n" not in by_file[name]["reason"]
@@ -193,7 +193,7 @@ def test_cli_exit_1_when_any_failed_then_0_on_a_clean_rerun(prefect_api, sample_
     shown = documents[["status", "reason"]].to_string()
     assert len(documents) == 1 + len(BAD_FILES), shown
     assert documents.loc[sample_pdf.name, "status"] in ("ok", "warn"), shown
-    assert documents.loc["no-tables.pdf", "status"] == "ok", shown
+    assert documents.loc["no-tables.pdf", "status"] == "warn", shown
     assert (documents["status"] == "failed").sum() == len(BAD_FILES) - 1, shown
     assert (curated / "_logs" / "ingest.log").exists()
     timing = read_runs(curated, 1)[-1]["timing"]

@@ -23,7 +23,11 @@ from flows.pipeline import ingest_document
 
 GOLDEN = REPO_ROOT / "tests" / "golden"
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "real"
+REGION_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "real-regions"
 REAL_CORPUS = SHARED / "corpus" / "real"
+REGIONS_CORPUS = SHARED / "corpus" / "real-regions"
+# the generic reading path (no template): one real file per city (issue 14)
+GENERIC_CITIES = ("beijing", "shenzhen", "guangzhou", "zhuhai", "yantai")
 FLOAT_COLUMNS = ("amount_yuan",)
 
 
@@ -37,7 +41,7 @@ def _table_files() -> list[Path]:
 
 def _source(stem: str) -> Path:
     """The PDF a golden folder was made from: the fixture copy, else the shared corpus."""
-    for folder in (FIXTURES, REAL_CORPUS):
+    for folder in (FIXTURES, REGION_FIXTURES, REAL_CORPUS, REGIONS_CORPUS):
         path = folder / f"{stem}.pdf"
         if path.exists():
             return path
@@ -120,11 +124,22 @@ def test_every_family_has_golden_tables():
     """One real file per family, with its function and economic tables (a renamed folder
     must not turn the tests into nothing)."""
     families = {p.parent.name for p in _documents()}
-    assert families >= {"shanghai", "shanghai-final", "jiangsu"}
+    assert families >= {"shanghai", "shanghai-final", "jiangsu", "generic"}
     for folder in _documents():
+        if folder.parent.name == "generic":
+            continue  # one table per city, read without a template: see the next test
         kinds = {p.stem.split("-", 1)[1] for p in folder.glob("[0-9]*-*.csv")}
         assert any("by_function" in k for k in kinds), folder.name
         assert any("by_econ" in k for k in kinds), folder.name
+
+
+def test_every_city_has_a_generic_golden_table():
+    """Issue 14: one golden table per city of real-regions, read by the generic path."""
+    cities = {p.name.split("_")[0] for p in (GOLDEN / "generic").iterdir() if p.is_dir()}
+    assert cities == set(GENERIC_CITIES)
+    for folder in (GOLDEN / "generic").iterdir():
+        if folder.is_dir():
+            assert list(folder.glob("[0-9]*-*.csv")), folder.name
 
 
 def test_final_golden_figures_agree_with_each_other():
