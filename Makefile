@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CORPUS ?= ../shared/corpus/dev
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench bench-real bench-scale bench-ocr sample clean
+.PHONY: install demo test lint format bench bench-real bench-regions bench-ablation bench-scale bench-ocr sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,18 @@ bench-ocr: $(STAMP)  ## seconds per scanned page, one worker
 
 bench-real: $(STAMP)  ## identification + arithmetic on the real corpus
 	$(BIN)/python -m benchmarks.run --corpus ../shared/corpus/real --out benchmarks/out/real
+
+bench-regions: $(STAMP)  ## provinces without a template: tables found with the right kind, arithmetic
+	rm -rf benchmarks/out/regions
+	$(BIN)/disclosures ingest ../shared/corpus/real-regions --curated benchmarks/out/regions/curated ; test $$? -le 1
+	$(BIN)/python -m benchmarks.regions --curated benchmarks/out/regions/curated
+
+bench-ablation: $(STAMP)  ## dev and real corpora read with templates switched off (generic path alone)
+	rm -rf benchmarks/out/ablation
+	BUDGET_DISCLOSURES_TEMPLATES=off $(BIN)/disclosures ingest $(CORPUS) --curated benchmarks/out/ablation/dev ; test $$? -le 1
+	$(BIN)/python -m benchmarks.score --curated benchmarks/out/ablation/dev --corpus $(CORPUS)
+	BUDGET_DISCLOSURES_TEMPLATES=off $(BIN)/disclosures ingest ../shared/corpus/real --curated benchmarks/out/ablation/real ; test $$? -le 1
+	$(BIN)/python -m benchmarks.real_report --curated benchmarks/out/ablation/real
 
 sample: $(STAMP)  ## regenerate raw/samples from the seed's figures
 	$(BIN)/python raw/samples/build_sample.py

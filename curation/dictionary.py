@@ -6,7 +6,7 @@ is current.
 
 from __future__ import annotations
 
-from mappings.loader import default_templates, vocabulary
+from mappings.loader import default_templates, lexicon, vocabulary
 
 from .schema import DATASETS
 
@@ -45,6 +45,19 @@ def render() -> str:
         out.append("")
     out += ["## Measure ids (`line_items.measure`)", "", "| id | 表头 |", "|---|---|"]
     out += [f"| `{key}` | {value} |" for key, value in vocabulary().measures.items()]
+    out += [
+        "",
+        "## Table kinds of the generic reading path (`mappings/lexicon.yml`)",
+        "",
+        "Any document is read with the national lexicon; a template below only refines it.",
+        "",
+        "| kind | layout | classification | title variants (first three) |",
+        "|---|---|---|---|",
+    ]
+    out += [
+        f"| `{k.kind}` | {k.layout} | {k.classification or ''} | {' / '.join(k.titles[:3])} |"
+        for k in lexicon().kinds
+    ]
     out += ["", "## Templates and table kinds", ""]
     for template in default_templates():
         out += [

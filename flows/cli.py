@@ -171,6 +171,14 @@ def ingest(
             help="Redo documents ingested by an older pipeline version (default) or keep their rows.",
         ),
     ] = True,
+    templates: Annotated[
+        bool,
+        typer.Option(
+            "--templates/--no-templates",
+            help="Let family templates refine the generic reading (default), or read every "
+            "document with the national lexicon alone (same as BUDGET_DISCLOSURES_TEMPLATES=off).",
+        ),
+    ] = True,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show Prefect's own log on the terminal.")
     ] = False,
@@ -185,6 +193,10 @@ def ingest(
     from flows.timing import process_started
 
     command_started = process_started()
+    if not templates:  # before the document processes start: they read the setting
+        from mappings.loader import TEMPLATES_ENV
+
+        os.environ[TEMPLATES_ENV] = "off"
     targets = paths or [Path("raw")]
     try:
         pdfs = discover_pdfs(targets)

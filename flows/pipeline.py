@@ -25,7 +25,7 @@ from extractors.ocr_review import review_items
 from extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
 from flows.candidates import choose_extraction
 from flows.discover import discover_pdfs  # noqa: F401  (re-exported: serve, tests)
-from mappings.coverage import no_data_reason
+from mappings.coverage import is_zero_form, no_data_reason
 from mappings.identify import (
     PageTables,
     TableInstance,
@@ -59,7 +59,9 @@ def pipeline_version() -> str:
             if path.suffix in {".py", ".yml", ".csv", ".json"} and "__pycache__" not in path.parts:
                 digest.update(path.relative_to(root).as_posix().encode())
                 digest.update(path.read_bytes())
-    return f"{PACKAGE_VERSION}+{digest.hexdigest()[:8]}"
+    # read with templates switched off, the same code makes other rows: another version
+    generic_only = "" if templates_enabled() else ".generic-only"
+    return f"{PACKAGE_VERSION}+{digest.hexdigest()[:8]}{generic_only}"
 
 
 @dataclass(slots=True)
@@ -161,7 +163,8 @@ def _unit_code(items: list[dict], unit_name: str | None) -> str | None:
     return long_codes[0] if long_codes else None
 
 
-def _table_row(doc_id: str, table: TableInstance, n_items: int) -> dict:
+def _table_row(doc_id: str, table: TableInstance, items: list[dict]) -> dict:
+    n_items = len(items)
     n_rows = sum(max(len(g.rows) - split_header(g), 0) for g in table.grids)
     return {
         "doc_id": doc_id,
@@ -173,6 +176,7 @@ def _table_row(doc_id: str, table: TableInstance, n_items: int) -> dict:
         "page_last": table.page_last,
         "n_rows": n_rows,
         "is_empty": table.is_empty
+        or is_zero_form(table, items)
         or n_items == 0
         and table.rule is not None
         and table.rule.layout not in {"performance", "none", "project_rows"}
@@ -213,7 +217,7 @@ def build_rows(
             table_items = [i.as_dict() for i in table_items]
             targets.extend(t.as_dict() for t in table_targets)
             items.extend(table_items)
-            table_rows.append(_table_row(doc_id, table, len(table_items)))
+            table_rows.append(_table_row(doc_id, table, table_items))
         table_rows.extend(
             _declared_empty_rows(doc_id, template, catalogue, table_rows, page_tables)
         )

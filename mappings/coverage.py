@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 
+from .identify import TableInstance
 from .text import clean_label
+
+_ROW_LAYOUTS = frozenset({"coded_rows", "unit_rows", "project_rows"})
 
 _TITLE_LIKE = re.compile(r"^[^，。；,;]{2,40}表$")
 _DISCLOSURE_WORDS = ("预算", "决算")
@@ -41,3 +44,14 @@ def no_data_reason(table_rows: list[dict], texts: list[str], n_sections: int) ->
             f"its tables may be published as another file); titles seen: {titles}"
         )
     return f"no table recognised; titles seen: {titles}"
+
+
+def is_zero_form(table: TableInstance, items: list[dict]) -> bool:
+    """A table published as an empty form that still prints its total row: every figure is
+    0 and no row has a code (合计 0.00, or the unit's row 0.00, and a note such as
+    本表本年无发生额). Only for tables of rows: a 三公 table of zeros states zero spending."""
+    if table.rule is None or table.rule.layout not in _ROW_LAYOUTS or not items:
+        return False
+    return all(item["amount_yuan"] == 0 for item in items) and not any(
+        item["code"] for item in items
+    )

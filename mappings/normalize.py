@@ -145,7 +145,27 @@ def column_roles(paths: list[list[str]], rules: Iterable[ColumnRule]) -> list[st
                 joined = [*path[:-k], "".join(path[-k:])]
                 role = next((rule.role for rule in rules if rule.matches(joined)), None)
         roles.append(role)
-    return roles
+    return _group_subtotals(paths, roles, rules)
+
+
+def _group_subtotals(
+    paths: list[list[str]], roles: list[str | None], rules: list[ColumnRule]
+) -> list[str | None]:
+    """Two columns read as the row total: the one under a group header (财政拨款收入 over
+    小计 beside a top-level 合计) is that group's subtotal, and takes the role its group
+    header has on its own (财政拨款收入 → ``fiscal``)."""
+    totals = [i for i, role in enumerate(roles) if role == "total"]
+    if len(totals) < 2 or not any(len(paths[i]) == 1 for i in totals):
+        return roles
+    out = list(roles)
+    for i in totals:
+        if len(paths[i]) < 2:
+            continue
+        group = paths[i][-2]
+        role = next((rule.role for rule in rules if rule.matches([group])), None)
+        if role is not None and role not in LABEL_ROLES and role != "total":
+            out[i] = role
+    return out
 
 
 @dataclass(slots=True)
@@ -278,11 +298,13 @@ def _code_groups(texts: list[str], roles: list[str | None]) -> list[str | None]:
     digits. A table may print two such groups (部门经济分类 类/款 beside 政府经济分类 类/款):
     a 类 column after a 款 or 项 column starts the next group."""
     groups: list[list[str]] = []
+    previous: str | None = None
     for i, r in enumerate(roles):
         if r not in {"code_lei", "code_kuan", "code_xiang"}:
             continue
-        if r == "code_lei" or not groups:
+        if not groups or (r == "code_lei" and previous in {"code_kuan", "code_xiang"}):
             groups.append([])
+        previous = r
         part = header_text(texts[i])
         if r != "code_lei" and len(part) == 1 and part.isdigit():
             part = "0" + part

@@ -170,28 +170,47 @@ BASIC_PARTS = _relation(
 )""",
 )
 
+# measures that are not parts of a row's total: the total itself, "of which" columns
+# (其中：专项资金, 其中：政府采购, 扣除基建项目后), single-figure and other-year columns
+_NOT_PARTS = (
+    "('total', 'gpb_special', 'amount', 'procurement', 'procurement_part', "
+    "'project_excl_capital', 'prior_year', 'change')"
+)
+
 SOURCES_SUM = _relation(
     """ms AS (
   SELECT doc_id, table_no, COUNT(DISTINCT measure) AS n_measures FROM m
   WHERE kind IN ('income_summary', 'expenditure_summary', 'fiscal_grant_summary')
-    AND measure NOT IN ('total', 'gpb_special', 'amount')
+    AND measure NOT IN {_NOT_PARTS}
   GROUP BY doc_id, table_no
 ),
-r AS (
+r0 AS (
   SELECT doc_id, table_no, COALESCE(code, name) AS rkey, MAX(f) AS f, MAX(unit) AS unit,
          SUM(CASE WHEN measure = 'total' THEN v END) AS total,
-         SUM(CASE WHEN measure NOT IN ('total', 'gpb_special', 'amount') THEN v ELSE 0 END) AS parts,
-         SUM(CASE WHEN measure NOT IN ('total', 'gpb_special', 'amount') AND v <> 0 THEN 1 ELSE 0 END) AS nz
+         SUM(CASE WHEN measure NOT IN {_NOT_PARTS} THEN v ELSE 0 END) AS leaves,
+         SUM(CASE WHEN measure NOT IN {_NOT_PARTS} AND v <> 0 THEN 1 ELSE 0 END) AS nz,
+         -- subtotals printed beside their own parts are not parts of the total:
+         -- 财政拨款 小计 beside 一般公共预算 | 政府性基金 | 国有资本经营, 上年结转 小计 beside its
+         -- funds, 本年收入 小计 beside the income sources
+         CASE WHEN SUM(measure IN ('gpb', 'gov_fund', 'state_capital')) > 0
+              THEN COALESCE(SUM(CASE WHEN measure = 'fiscal' THEN v END), 0) ELSE 0 END
+         + CASE WHEN SUM(SUBSTR(measure, 1, 10) = 'carryover_') > 0
+              THEN COALESCE(SUM(CASE WHEN measure = 'carryover' THEN v END), 0) ELSE 0 END
+         + CASE WHEN SUM(measure NOT IN {_NOT_PARTS} AND measure NOT IN ('income', 'carryover')
+                         AND SUBSTR(measure, 1, 10) <> 'carryover_') > 0
+              THEN COALESCE(SUM(CASE WHEN measure = 'income' THEN v END), 0) ELSE 0 END
+           AS subtotals
   FROM m WHERE kind IN ('income_summary', 'expenditure_summary', 'fiscal_grant_summary')
          AND measure <> 'amount'
   GROUP BY doc_id, table_no, classification, code, name
 ),
+r AS (SELECT doc_id, table_no, rkey, f, unit, total, leaves - subtotals AS parts, nz FROM r0),
 rel AS (
   SELECT r.doc_id, r.table_no, r.rkey || ' total' AS subject, COALESCE(r.total, 0) AS observed,
          r.parts AS expected, r.nz AS n, r.f, r.unit
   FROM r JOIN ms ON ms.doc_id = r.doc_id AND ms.table_no = r.table_no
   WHERE r.total IS NOT NULL OR r.parts <> 0
-)""",
+)""".replace("{_NOT_PARTS}", _NOT_PARTS),
 )
 
 # a 三公 table prints its items as columns (one printed row holds them all: group by the row)
