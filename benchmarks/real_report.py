@@ -106,7 +106,10 @@ def check_coded(items: pd.DataFrame, table_no: str) -> tuple[int, list[Failure]]
                         f"{measure} {parent}={values[parent]:.2f} children {len(kids)} sum={total:.2f}",
                     )
                 )
-        top = rows[rows["level"] == 1]
+        # the rows a 合计 adds up: those whose parent the table does not print (the 类 rows;
+        # every row of a table that prints only 项 codes)
+        printed = set(rows["code"])
+        top = rows[~rows["parent_code"].isin(printed)]
         classes = set(top["classification"])
         totals = group[
             (group["code"].isna())
@@ -121,7 +124,7 @@ def check_coded(items: pd.DataFrame, table_no: str) -> tuple[int, list[Failure]]
                     Failure(
                         "coded",
                         table_no,
-                        f"{measure} 合计={grand:.2f} sum of 类={top['amount_yuan'].sum():.2f}",
+                        f"{measure} 合计={grand:.2f} sum of top rows={top['amount_yuan'].sum():.2f}",
                     )
                 )
     return n, failures

@@ -119,12 +119,18 @@ TOTAL_SUM = _relation(
   FROM m WHERE classification IN {_CODED} AND code IS NULL AND name = '合计'
   GROUP BY doc_id, table_no, classification, measure
 ),
+-- the rows the 合计 adds up: those whose parent the table does not print (the 类 rows; the
+-- 项 rows of a table that prints only 项 codes, as some regions' 支出总表 do)
+roots AS (
+  SELECT g.* FROM g
+  WHERE NOT EXISTS (SELECT 1 FROM rk p WHERE p.doc_id = g.doc_id AND p.table_no = g.table_no
+                    AND p.classification = g.classification AND p.code = g.parent_code)
+),
 rel AS (
   SELECT t.doc_id, t.table_no, '合计 ' || t.classification || ' ' || t.measure AS subject,
          t.v AS observed, COALESCE(SUM(g.v), 0) AS expected, COALESCE(SUM(g.v <> 0), 0) AS n, t.f, t.unit
-  FROM tot t LEFT JOIN g ON g.doc_id = t.doc_id AND g.table_no = t.table_no
-                        AND g.classification = t.classification AND g.measure = t.measure
-                        AND g.level = 1
+  FROM tot t JOIN roots g ON g.doc_id = t.doc_id AND g.table_no = t.table_no
+                         AND g.classification = t.classification AND g.measure = t.measure
   GROUP BY t.doc_id, t.table_no, t.classification, t.measure
 )""",
 )
