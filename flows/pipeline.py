@@ -31,8 +31,7 @@ from mappings.identify import (
     TableInstance,
     choose_template,
     identify_tables,
-    printed_number,
-    table_number,
+    printed_heading,
 )
 from mappings.loader import MAPPINGS_DIR, default_templates, generic_template, templates_enabled
 from mappings.metadata import read_metadata
@@ -282,25 +281,17 @@ def _declared_empty_rows(doc_id, template, catalogue, table_rows, page_tables) -
     found = {row["table_no"] for row in table_rows}
     out = []
     for table_no, empty in catalogue.items():
-        rule = template.table(table_no)
-        if not empty or table_no in found or rule is None:
+        if not empty or table_no in found:
             continue
-        page, printed = next(
-            (
-                (p.number, number)
-                for p in page_tables
-                for line in p.lines
-                if (number := printed_number(line.text, template))
-                and table_number(number, template) == table_no
-            ),
-            (None, None),
-        )
+        page, printed, rule, title = printed_heading(page_tables, template, table_no)
+        if rule is None:
+            continue
         out.append(
             {
                 "doc_id": doc_id,
                 "table_no": table_no,
                 "table_no_printed": printed,
-                "title": rule.titles[0],
+                "title": title or rule.titles[0],
                 "kind": rule.kind,
                 "page_first": page,
                 "page_last": page,

@@ -222,6 +222,33 @@ def _number_of(line: str, template: Template) -> str | None:
     return table_number(printed, template) if printed is not None else None
 
 
+def printed_heading(
+    pages: list[PageTables], template: Template, table_no: str
+) -> tuple[int | None, str | None, TableRule | None, str]:
+    """(page, number as printed, rule, title) of a table printed as a heading with no grid
+    (an empty form the catalogue declares): a family's rule by its number; on the generic
+    path, the title printed on the number's line or on the lines just after it, on the last
+    page printing the number (a catalogue or 目录 before the tables lists it too)."""
+    order = pages if template.numbering == "rules" else list(reversed(pages))
+    for page in order:
+        for index, line in enumerate(page.lines):
+            number = printed_number(line.text, template)
+            if number is None or table_number(number, template) != table_no:
+                continue
+            if template.numbering == "rules":
+                return page.number, number, template.table(table_no), ""
+            for candidate in page.lines[index : index + 3]:
+                rule = match_title(candidate.text, template)
+                if rule is not None:
+                    title = clean_label(candidate.text)
+                    if (match := template.number_regex.match(title.replace(" ", ""))) is not None:
+                        title = title.replace(" ", "")[match.end() :] or title
+                    return page.number, number, rule, title
+            return page.number, number, None, ""
+    rule = template.table(table_no) if template.numbering == "rules" else None
+    return None, None, rule, ""
+
+
 def _is_catalogue(grid: RawGrid) -> bool:
     head = "".join(cell.text for row in grid.rows[:2] for cell in row)
     return all(token in head.replace("\n", "") for token in _CATALOGUE_HEADERS)
