@@ -295,18 +295,10 @@ def test_header_text_joins_wrapped_headers():
 
 
 def test_vocabulary_measures_cover_the_column_roles():
+    from mappings.normalize import LABEL_ROLES
+
     vocab = vocabulary()
-    label_roles = {
-        "seq",
-        "code",
-        "name",
-        "alt_code",
-        "alt_name",
-        "code_name",
-        "code_lei",
-        "code_kuan",
-        "code_xiang",
-    }
+    label_roles = set(LABEL_ROLES)
     measure_roles = {rule.role for rule in vocab.columns} - label_roles
     assert measure_roles <= set(vocab.measures), measure_roles - set(vocab.measures)
 
@@ -332,7 +324,9 @@ def test_vocabulary_totals():
         ("econ_dept", "301", 1, None),
         ("econ_dept", "30101", 2, "301"),
         ("econ_gov", "50101", 2, "501"),
-        ("econ_dept", "3010101", None, None),  # economic codes stop at 款
+        # 部门经济分类 stops at 款 nationally; some regions print a third level (3021101 差旅费)
+        ("econ_dept", "3021101", 3, "30211"),
+        ("econ_gov", "5010101", None, None),  # 政府经济分类 stops at 款
         ("function", None, None, None),
         ("unit", "621002", None, None),
         ("income_source", "201", None, None),
