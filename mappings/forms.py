@@ -64,7 +64,8 @@ class _FormReader:
         self.task_name_col: int | None = None
         self.task_cols: dict[int, str] = {}
         self.indicator_cols: dict[str, int] = {}
-        self.carry = {"level1": "", "level2": ""}
+        self.money_cols: dict[int, str] = {}
+        self.carry = {"level1": "", "level2": "", "name": ""}
 
     # -- sections ---------------------------------------------------------------
     def read(self) -> None:
@@ -76,15 +77,18 @@ class _FormReader:
     def _read_row(self, grid: RawGrid, index: int, cells: list[GridCell]) -> None:
         labels = [_label(c.text) for c in cells]
         headers = self.vocab.indicator_headers
-        if any(label in headers["level1"] for label in labels):
+        if any(label in headers["level1"] + headers.get("combined", []) for label in labels):
             self.indicator_cols = {
                 role: cell.col0
                 for cell, label in zip(cells, labels)
                 for role, words in headers.items()
                 if label in words
             }
+            self._read_indicator_money_columns(cells, labels)
             self.task_name_col = None
             return
+        if self.indicator_cols and self._read_indicator_money_columns(cells, labels):
+            return  # the header's second row (其中： 财政资金 | 其他资金)
         if self.indicator_cols:
             self._read_indicator(grid, index)
             return
@@ -102,6 +106,20 @@ class _FormReader:
             self._read_task(grid, index)
             return
         self._read_pairs(grid, cells, labels)
+
+    def _read_indicator_money_columns(self, cells: list[GridCell], labels: list[str]) -> bool:
+        """Money columns of an indicator grid listing projects (项目总额, 财政资金 …); True when
+        the row is a header row holding only such labels."""
+        found = {
+            cell.col0: self.vocab.indicator_money[label]
+            for cell, label in zip(cells, labels)
+            if label in self.vocab.indicator_money
+        }
+        self.money_cols.update(found)
+        return bool(found) and all(
+            not label or label in self.vocab.indicator_money or label.startswith("其中")
+            for label in labels
+        )
 
     def _read_task_columns(self, cells: list[GridCell], labels: list[str]) -> None:
         for cell, label in zip(cells, labels):
@@ -153,12 +171,19 @@ class _FormReader:
             col = self.indicator_cols.get(role)
             return texts[col] if col is not None and col < len(texts) else ""
 
+        if clean_name(cell("name")):  # a grid listing projects: a new project starts
+            self.carry["name"] = clean_name(cell("name"))
+            self._read_project_money(grid, texts)
         for level in ("level1", "level2"):
             if clean_name(cell(level)):
                 self.carry[level] = clean_name(cell(level))
                 if level == "level1":
                     self.carry["level2"] = ""
-        indicator = re.sub(self.vocab.indicator_prefix, "", clean_name(cell("indicator")))
+        indicator = clean_name(cell("indicator"))
+        if "combined" in self.indicator_cols:
+            level1, level2, indicator = self._split_levels(clean_name(cell("combined")))
+            self.carry.update(level1=level1, level2=level2)
+        indicator = re.sub(self.vocab.indicator_prefix, "", indicator)
         if not indicator:
             return
         self.targets.append(
@@ -166,14 +191,60 @@ class _FormReader:
                 doc_id=self.ctx.doc_id,
                 table_no=self.table.table_no,
                 scope=self.vocab.scopes.get(self.table.kind, self.table.kind),
-                project_name=self.name,
+                project_name=self.carry["name"] or self.name,
                 level1=self.carry["level1"],
                 level2=self.carry["level2"],
                 indicator=indicator,
-                target=clean_label(cell("target")).replace(" ", ""),
+                target=self._target(cell("relation"), cell("target"), cell("unit")),
                 page=grid.page,
             )
         )
+
+    @staticmethod
+    def _target(relation: str, value: str, unit: str) -> str:
+        """≥ 90 % as printed in three columns → ``≥90%``; a 定性 (qualitative) relation is no
+        part of the target (``好``)."""
+        relation = clean_label(relation).replace(" ", "")
+        relation = "" if relation in {"定性", "定量"} else relation
+        parts = (relation, clean_label(value), clean_label(unit))
+        return "".join(part.replace(" ", "") for part in parts)
+
+    def _split_levels(self, text: str) -> tuple[str, str, str]:
+        """``产出指标数量指标举办…`` → (产出指标, 数量指标, 举办…), by the known level names."""
+        levels = self.vocab.indicator_levels
+        found = ["", ""]
+        for position, key in enumerate(("level1", "level2")):
+            name = next(
+                (
+                    n
+                    for n in sorted(levels.get(key, []), key=len, reverse=True)
+                    if text.startswith(n)
+                ),
+                None,
+            )
+            if name:
+                found[position], text = name, text[len(name) :]
+        return found[0], found[1], text
+
+    def _read_project_money(self, grid: RawGrid, texts: list[str]) -> None:
+        """The money a project row prints in a grid listing projects (项目总额, 财政资金 …)."""
+        frame = Frame(grid, [], [], [], set())
+        for col, measure in self.money_cols.items():
+            if col < len(texts):
+                item = _make_item(
+                    self.ctx,
+                    self.table,
+                    frame,
+                    "project",
+                    None,
+                    self.carry["name"],
+                    measure,
+                    texts[col],
+                    [],
+                    self.carry["name"],
+                )
+                if item:
+                    self.items.append(item)
 
     # -- money ------------------------------------------------------------------
     def _emit_money(self) -> None:

@@ -329,7 +329,22 @@ class FormVocabulary(Rule):
     task_header: list[str]
     task_columns: dict[str, str]
     total_labels: list[str]
-    indicator_headers: dict[Literal["level1", "level2", "indicator", "target"], list[str]]
+    indicator_headers: dict[
+        Literal["level1", "level2", "indicator", "target", "relation", "unit", "name", "combined"],
+        list[str],
+    ] = Field(
+        description="header words of the indicator grid's columns: levels, indicator, target; "
+        "relation (≥, ＝, 定性) and unit printed apart from the target; a project-name column "
+        "(one grid listing many projects); combined (一级, 二级 and the indicator in one cell)"
+    )
+    indicator_levels: dict[Literal["level1", "level2"], list[str]] = Field(
+        default_factory=dict,
+        description="level names, to split a combined cell (产出指标数量指标举办… → 产出指标 / 数量指标 / 举办…)",
+    )
+    indicator_money: dict[str, str] = Field(
+        default_factory=dict,
+        description="money columns of an indicator grid that lists projects: header → measure",
+    )
     indicator_prefix: str
     scopes: dict[str, str]
 
