@@ -77,7 +77,7 @@ class _FormReader:
     def _read_row(self, grid: RawGrid, index: int, cells: list[GridCell]) -> None:
         labels = [_label(c.text) for c in cells]
         headers = self.vocab.indicator_headers
-        if any(label in headers["level1"] + headers.get("combined", []) for label in labels):
+        if self._is_indicator_header(labels):
             self.indicator_cols = {
                 role: cell.col0
                 for cell, label in zip(cells, labels)
@@ -106,6 +106,17 @@ class _FormReader:
             self._read_task(grid, index)
             return
         self._read_pairs(grid, cells, labels)
+
+    def _is_indicator_header(self, labels: list[str]) -> bool:
+        """The indicator grid's header row: 一级指标 …, or 绩效指标 beside 指标值 / 指标性质 (a
+        row whose first cell says 绩效指标 and then prints an indicator is data, not header)."""
+        headers = self.vocab.indicator_headers
+        if any(label in headers["level1"] for label in labels):
+            return True
+        values = headers.get("target", []) + headers.get("relation", [])
+        return any(label in headers.get("combined", []) for label in labels) and any(
+            label in values for label in labels
+        )
 
     def _read_indicator_money_columns(self, cells: list[GridCell], labels: list[str]) -> bool:
         """Money columns of an indicator grid listing projects (项目总额, 财政资金 …); True when

@@ -338,3 +338,62 @@ def test_issue_14_templates_off_reads_a_family_document_the_same(tmp_path: Path,
     merged = items_on.merge(items_off, how="outer", indicator=True)
     assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"].to_string()
     assert os.environ[TEMPLATES_ENV] == "off"
+
+
+# --------------------------------------------------------------------------- 绩效目标 forms
+
+REGION_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "real-regions"
+
+
+def _fixture(name: str) -> Path:
+    path = REGION_FIXTURES / name
+    if not path.exists():
+        pytest.skip(f"{path} is not there")
+    return path
+
+
+def test_issue_14_performance_grids_listing_projects_and_combined_levels():
+    """Beijing prints one indicator grid listing every project (项目名称 | 项目总额 | 财政资金 |
+    … | 一级 | 二级 | 三级指标 | 绩效指标性质 | 本年绩效指标值 | 绩效度量单位) and a 部门整体
+    form whose 绩效指标 cell holds all three levels; Yantai prints one form per project whose
+    rows are labelled 绩效指标 (data rows, not a header)."""
+    from flows.pipeline import build_rows
+
+    rows, _ = build_rows(
+        _fixture("beijing_veterans_affairs_bureau_2026_dept_budget_tables.pdf"), "b" * 16, "c" * 64
+    )
+    targets = pd.DataFrame(rows["performance_targets"])
+    assert targets.groupby("scope").size().to_dict() == {"project": 135, "unit": 24}
+    first = targets.iloc[0]
+    assert (first.level1, first.level2, first.indicator, first.target) == (
+        "产出指标",
+        "时效指标",
+        "平均故障修复时间",
+        "≤12小时",
+    )
+    assert first.project_name.endswith("0843-信息系统运维类项目")
+    unit = targets[targets["scope"] == "unit"].iloc[0]
+    assert (unit.project_name, unit.level1, unit.level2, unit.target) == (
+        "北京市退役军人事务局",
+        "产出指标",
+        "数量指标",
+        "=1场",
+    )
+    money = [
+        (i["measure"], i["amount_printed"]) for i in rows["line_items"] if i["table_no"] == "12"
+    ]
+    assert money[:3] == [
+        ("total", "675.970000"),
+        ("fiscal", "435.970000"),
+        ("other_funds", "240.000000"),
+    ]
+
+    rows, _ = build_rows(_fixture("yantai_audit_bureau_2026_dept_budget.pdf"), "d" * 16, "e" * 64)
+    targets = pd.DataFrame(rows["performance_targets"])
+    assert len(targets) == 88
+    assert tuple(targets.iloc[0][["project_name", "level1", "indicator", "target"]]) == (
+        "审计业务经费",
+        "成本指标",
+        "项目总成本",
+        "≤31万元",
+    )
