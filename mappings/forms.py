@@ -157,23 +157,7 @@ class _FormReader:
             return
         if header_text(name) in self.vocab.total_labels:
             name = "合计"
-        frame = Frame(grid, [], [], [], set())
-        for col, measure in self.task_cols.items():
-            if col < len(texts):
-                item = _make_item(
-                    self.ctx,
-                    self.table,
-                    frame,
-                    "project",
-                    None,
-                    name,
-                    measure,
-                    texts[col],
-                    [],
-                    label,
-                )
-                if item:
-                    self.items.append(item)
+        self._column_items(grid, texts, self.task_cols, name, label)
 
     def _read_indicator(self, grid: RawGrid, index: int) -> None:
         texts = grid.row_texts(index)
@@ -239,23 +223,35 @@ class _FormReader:
 
     def _read_project_money(self, grid: RawGrid, texts: list[str]) -> None:
         """The money a project row prints in a grid listing projects (项目总额, 财政资金 …)."""
-        frame = Frame(grid, [], [], [], set())
-        for col, measure in self.money_cols.items():
+        name = self.carry["name"]
+        self._column_items(grid, texts, self.money_cols, name, name)
+
+    def _column_items(
+        self, grid: RawGrid, texts: list[str], columns: dict[int, str], name: str, label: str
+    ) -> None:
+        """One line item per money column (col → measure) of a task or project row."""
+        for col, measure in columns.items():
             if col < len(texts):
-                item = _make_item(
-                    self.ctx,
-                    self.table,
-                    frame,
-                    "project",
-                    None,
-                    self.carry["name"],
-                    measure,
-                    texts[col],
-                    [],
-                    self.carry["name"],
-                )
-                if item:
-                    self.items.append(item)
+                self._project_item(grid, name, measure, texts[col], label)
+
+    def _project_item(
+        self, grid: RawGrid, name: str, measure: str, printed: str, label: str
+    ) -> None:
+        """A figure of a 绩效目标 form as a line item of its project (blank figures: none)."""
+        item = _make_item(
+            self.ctx,
+            self.table,
+            Frame(grid, [], [], [], set()),
+            "project",
+            None,
+            name,
+            measure,
+            printed,
+            [],
+            label,
+        )
+        if item:
+            self.items.append(item)
 
     # -- money ------------------------------------------------------------------
     def _emit_money(self) -> None:
@@ -271,21 +267,7 @@ class _FormReader:
             measure = money.measure
             if money.col in period_cols:
                 measure = self.vocab.period_measures.get(measure, measure)
-            frame = Frame(money.grid, [], [], [], set())
-            item = _make_item(
-                self.ctx,
-                self.table,
-                frame,
-                "project",
-                None,
-                self.name,
-                measure,
-                money.printed,
-                [],
-                money.label,
-            )
-            if item:
-                self.items.append(item)
+            self._project_item(money.grid, self.name, measure, money.printed, money.label)
 
 
 def read_performance_form(
