@@ -62,17 +62,82 @@ _QUALIFIER_TAIL = re.compile(r"\([^()]{1,16}\)$")
 _LEXICON_PREFIX_MAX = 40  # a year, a unit's full name, 部门/单位, a number before the title
 
 
+_QUALIFIERS = (
+    (re.compile(r"\((?:按)?(?:支出)?功能(?:分类)?(?:科目)?\)"), "#功能"),
+    (re.compile(r"\((?:按)?(?:支出)?(?:部门)?(?:预算)?经济(?:分类)?(?:科目)?\)"), "#经济"),
+    (re.compile(r"\([^()]{1,16}\)"), ""),
+)
+# words provinces add or drop without changing the table (预算, 决算, 情况, 明细, 总体, 部门 …),
+# and the 财政拨款 every 一般公共预算 / 政府性基金 / 国有资本经营 table is made of
+_FILLERS = re.compile(r"预算|决算|情况|明细|总体|部门|单位|本年|年度|总(?=表)")
+_FUND_GRANT = re.compile(r"(一般公共|政府性基金|国有资本经营)(?:财政)?拨款")
+
+
+def canonical_title(text: str) -> str:
+    """A title reduced to what tells kinds apart: ``政府性基金预算支出预算表`` and
+    ``政府性基金预算支出情况表`` both become ``政府性基金支出表``; a qualifier becomes a
+    marker (``#功能`` / ``#经济``)."""
+    norm = _UNIT_TAIL.sub("", normalise_title(text))
+    for pattern, marker in _QUALIFIERS:
+        norm = pattern.sub(marker, norm)
+    norm = norm.replace("收入支出", "收支")
+    norm = _FILLERS.sub("", norm)
+    return _FUND_GRANT.sub(r"\1", norm)
+
+
+_CANONICAL_INDEXES: dict[int, tuple[Template, tuple[tuple[str, TableRule], ...]]] = {}
+
+
+def _canonical_index(template: Template) -> tuple[tuple[str, TableRule], ...]:
+    """(canonical title, rule), longest first, built once per template; a title two kinds
+    reduce to alike is dropped (it cannot tell them apart)."""
+    cached = _CANONICAL_INDEXES.get(id(template))
+    if cached is not None and cached[0] is template:
+        return cached[1]
+    index = _build_canonical_index(template)
+    _CANONICAL_INDEXES[id(template)] = (template, index)
+    return index
+
+
+def _build_canonical_index(template: Template) -> tuple[tuple[str, TableRule], ...]:
+    owners: dict[str, set[str]] = {}
+    rules: dict[str, TableRule] = {}
+    for title, rule in _title_index(template).items():
+        canon = canonical_title(title)
+        owners.setdefault(canon, set()).add(rule.kind)
+        rules.setdefault(canon, rule)
+    kept = [(canon, rules[canon]) for canon, kinds in owners.items() if len(kinds) == 1]
+    return tuple(sorted(kept, key=lambda pair: len(pair[0]), reverse=True))
+
+
+def _match_canonical(text: str, template: Template) -> TableRule | None:
+    """The kind whose canonical title the line's canonical form ends with (longest first);
+    a qualifier no title of the kind carries is ignored (``支出总表（按功能科目）``)."""
+    canon = canonical_title(text)
+    for candidate in (canon, re.sub(r"#(?:功能|经济)$", "", canon)):
+        if len(candidate) < 3 or not re.search(r"表(?:#功能|#经济)?$", candidate):
+            continue
+        for title, rule in _canonical_index(template):
+            if candidate.endswith(title) and len(candidate) - len(title) <= _LEXICON_PREFIX_MAX:
+                return rule
+    return None
+
+
 def match_lexicon_title(text: str, template: Template) -> TableRule | None:
     """The lexicon kind a line titles: the line ends with a known title (longest wins).
 
-    Any province prefixes its titles (``2026年广州市统计局``, ``预算01表``, ``公开表3``) and may
-    qualify them (``(按功能分类科目)``) or print the unit on the same line; the title itself
-    ends the line, so a narrative sentence or a row label that merely mentions a table
-    (``一般公共预算支出``, ``收支总表情况说明``) is not a title.
+    Any province prefixes its titles (``2026年广州市统计局``, ``预算01表``, ``公开表3``), words
+    them a little differently (预算 / 情况 / 决算 / 部门 added or left out: compared in their
+    :func:`canonical_title` form first) and may qualify them (``(按功能分类科目)``) or print the
+    unit on the same line; the title itself ends the line, so a narrative sentence or a row
+    label that merely mentions a table (``一般公共预算支出``, ``收支总表情况说明``) is not one.
     """
     norm = _UNIT_TAIL.sub("", normalise_title(text))
     if len(norm) < 3 or len(norm) > _LEXICON_PREFIX_MAX + 30:
         return None
+    canonical = _match_canonical(text, template)
+    if canonical is not None:
+        return canonical
     bare = _QUALIFIER_TAIL.sub("", norm)
     best: tuple[str, TableRule] | None = None
     for title, rule in _title_index(template).items():

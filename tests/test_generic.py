@@ -72,6 +72,20 @@ def test_lexicon_kinds_are_unique_and_every_title_names_one_kind():
         ("部门整体支出绩效目标表", "perf_unit"),
         ("政策和项目预算绩效目标表", "perf_project"),
         ("收支总表 单位：万元", "budget_summary"),
+        # worded a little differently (预算 / 情况 / 决算 / 部门 added or left out)
+        ("收入预算情况表", "income_summary"),
+        ("财政拨款收支预算情况表", "fiscal_grant_summary"),
+        ("一般公共预算财政拨款支出预算表", "gpb_expenditure_by_function"),
+        ("一般公共预算拨款支出预算表", "gpb_expenditure_by_function"),
+        ("一般公共预算支出预算表（按经济分类科目）", "gpb_expenditure_by_econ"),
+        ("一般公共预算支出表（按经济科目）", "gpb_expenditure_by_econ"),
+        ("一般公共预算基本支出表（按功能分类）", "gpb_basic_by_function"),
+        ("政府性基金预算支出预算表", "gov_fund_expenditure"),
+        ("国有资本经营预算支出预算表", "state_capital_expenditure"),
+        ("项目支出表", "project_expenditure"),
+        ("一般公共预算财政拨款项目支出决算表", "gpb_project_by_econ"),
+        ("机关运行经费支出决算表", "operating_expense"),
+        ("一般公共预算财政拨款“三公”经费支出决算表", "three_public"),
     ],
 )
 def test_titles_of_any_province_name_their_kind(line: str, kind: str):
@@ -83,7 +97,13 @@ def test_titles_of_any_province_name_their_kind(line: str, kind: str):
 
 @pytest.mark.parametrize(
     "line",
-    ["一般公共预算支出", "一、收支预算总表情况说明", "收支总表的编制说明如下", "项目支出"],
+    [
+        "一般公共预算支出",
+        "一、收支预算总表情况说明",
+        "收支总表的编制说明如下",
+        "项目支出",
+        "上年结转结余情况表",
+    ],
 )
 def test_labels_and_sentences_are_no_titles(line: str):
     """A row label or a sentence that mentions a table does not end with its title."""
