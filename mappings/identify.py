@@ -123,6 +123,27 @@ def _match_canonical(text: str, template: Template) -> TableRule | None:
     return None
 
 
+_DAMAGED_MIN_RATIO = 0.85
+
+
+def _looks_like_a_damaged_longer_title(text: str, found: TableRule, template: Template) -> bool:
+    """``一般公共预1基本支出表`` ends with 基本支出表 (another kind) but is 一般公共预算基本支出表
+    with one character misread: when a longer title of another kind is that close to the
+    line's end, the short match is not trusted (the damaged-title reader, which also weighs
+    the header words, decides)."""
+    canon = canonical_title(text)
+    found_length = max(
+        (len(title) for title, rule in _canonical_index(template) if rule is found), default=0
+    )
+    for title, rule in _canonical_index(template):
+        if rule.kind == found.kind or len(title) <= found_length + 1:
+            continue
+        tail = canon[-(len(title) + 2) :]
+        if difflib.SequenceMatcher(None, tail, title).ratio() >= _DAMAGED_MIN_RATIO:
+            return True
+    return False
+
+
 def match_lexicon_title(text: str, template: Template) -> TableRule | None:
     """The lexicon kind a line titles: the line ends with a known title (longest wins).
 
@@ -137,7 +158,7 @@ def match_lexicon_title(text: str, template: Template) -> TableRule | None:
         return None
     canonical = _match_canonical(text, template)
     if canonical is not None:
-        return canonical
+        return None if _looks_like_a_damaged_longer_title(text, canonical, template) else canonical
     bare = _QUALIFIER_TAIL.sub("", norm)
     best: tuple[str, TableRule] | None = None
     for title, rule in _title_index(template).items():
