@@ -530,10 +530,12 @@ BASIC_TABLES = _relation(
   GROUP BY doc_id, kind, classification, code, name
 ),
 total_of AS (
-  -- a 基本支出 table printed as 人员经费 | 公用经费 blocks has no total column: its parts add up
+  -- a 基本支出 table printed as 人员经费 | 公用经费 blocks has no total column: its parts add up;
+  -- one headed 基本支出 over 小计 | 人员经费 | 公用经费 has its total as the 基本支出 小计
   SELECT doc_id, kind, classification, COALESCE(code, name) AS rkey, MIN(table_no) AS table_no,
          MAX(f) AS f, MAX(unit) AS unit,
          CASE WHEN MAX(measure = 'total') THEN SUM(CASE WHEN measure = 'total' THEN v ELSE 0 END)
+              WHEN MAX(measure = 'basic') THEN SUM(CASE WHEN measure = 'basic' THEN v ELSE 0 END)
               ELSE SUM(CASE WHEN measure IN ('basic_personnel', 'basic_public') THEN v ELSE 0 END) END AS v
   FROM m WHERE kind IN ('gpb_basic_by_function', 'gpb_basic_by_econ')
   GROUP BY doc_id, kind, classification, code, name
