@@ -523,7 +523,9 @@ def _covering_texts(grid: RawGrid, index: int) -> list[str]:
 def map_side_by_side(table: TableInstance, ctx: Context) -> list[LineItem]:
     """收入 | 支出 blocks printed side by side: each block is unpivoted on its own."""
     items: list[LineItem] = []
-    for frame in frames_of(table, ctx):
+    frames = list(frames_of(table, ctx))
+    numbered = _numbered_label_columns(frames)
+    for frame in frames:
         blocks: list[tuple[int, list[tuple[int, str]], str]] = []
         for index, role in enumerate(frame.roles):
             if role == "name" or (role is None and not blocks):
@@ -540,10 +542,11 @@ def map_side_by_side(table: TableInstance, ctx: Context) -> list[LineItem]:
                     continue
                 name = total_name(label, ctx.vocab) or clean_name(label)
                 code = None
-                if classification in {"function", "econ_gov", "econ_dept"} and name not in {
-                    "合计",
-                    "总计",
-                }:
+                if (
+                    classification in {"function", "econ_gov", "econ_dept"}
+                    and name not in {"合计", "总计"}
+                    and (label_index not in numbered or _CLASS_NUMBER.match(label.strip()))
+                ):
                     code = code_for_name(classification, name, ctx.fiscal_year)
                 for index, measure in measures:
                     item = _make_item(
@@ -561,6 +564,22 @@ def map_side_by_side(table: TableInstance, ctx: Context) -> list[LineItem]:
                     if item:
                         items.append(item)
     return items
+
+
+_CLASS_NUMBER = re.compile(r"^[一二三四五六七八九十]+[、.．]")
+
+
+def _numbered_label_columns(frames: list[Frame]) -> set[int]:
+    """Label columns of a 收支总表 that number their 类 rows (一、一般公共服务支出): there, a
+    row printed without such a number is a 款 or 项 listed under its 类 (海关事务, 其他支出
+    under 五、其他支出), not a 类 of the same name."""
+    return {
+        index
+        for frame in frames
+        for texts in frame.body
+        for index, text in enumerate(texts)
+        if _CLASS_NUMBER.match(text.strip()) and frame.roles[index] in (None, "name")
+    }
 
 
 def _row_measure(label: str, ctx: Context) -> str | None:
