@@ -523,9 +523,7 @@ def _covering_texts(grid: RawGrid, index: int) -> list[str]:
 def map_side_by_side(table: TableInstance, ctx: Context) -> list[LineItem]:
     """收入 | 支出 blocks printed side by side: each block is unpivoted on its own."""
     items: list[LineItem] = []
-    frames = list(frames_of(table, ctx))
-    numbered = _numbered_label_columns(frames)
-    for frame in frames:
+    for frame in frames_of(table, ctx):
         blocks: list[tuple[int, list[tuple[int, str]], str]] = []
         for index, role in enumerate(frame.roles):
             if role == "name" or (role is None and not blocks):
@@ -533,6 +531,7 @@ def map_side_by_side(table: TableInstance, ctx: Context) -> list[LineItem]:
             elif role and role not in LABEL_ROLES and blocks:
                 blocks[-1][1].append((index, role))
         first_body = len(frame.grid.rows) - len(frame.body)
+        named: set[tuple[int, str, str]] = set()  # (label column, axis, 类 name) coded
         for row_index, texts in enumerate(frame.body):
             covering = _covering_texts(frame.grid, first_body + row_index)
             for label_index, measures, classification in blocks:
@@ -542,12 +541,15 @@ def map_side_by_side(table: TableInstance, ctx: Context) -> list[LineItem]:
                     continue
                 name = total_name(label, ctx.vocab) or clean_name(label)
                 code = None
-                if (
-                    classification in {"function", "econ_gov", "econ_dept"}
-                    and name not in {"合计", "总计"}
-                    and (label_index not in numbered or _CLASS_NUMBER.match(label.strip()))
-                ):
+                if classification in {"function", "econ_gov", "econ_dept"} and name not in {
+                    "合计",
+                    "总计",
+                }:
                     code = code_for_name(classification, name, ctx.fiscal_year)
+                    # 五、其他支出 then 其他支出 (款) and 其他支出 (项) under it: one 类 only
+                    if code is not None and (label_index, classification, name) in named:
+                        code = None
+                    named.add((label_index, classification, name))
                 for index, measure in measures:
                     item = _make_item(
                         ctx,
@@ -564,22 +566,6 @@ def map_side_by_side(table: TableInstance, ctx: Context) -> list[LineItem]:
                     if item:
                         items.append(item)
     return items
-
-
-_CLASS_NUMBER = re.compile(r"^[一二三四五六七八九十]+[、.．]")
-
-
-def _numbered_label_columns(frames: list[Frame]) -> set[int]:
-    """Label columns of a 收支总表 that number their 类 rows (一、一般公共服务支出): there, a
-    row printed without such a number is a 款 or 项 listed under its 类 (海关事务, 其他支出
-    under 五、其他支出), not a 类 of the same name."""
-    return {
-        index
-        for frame in frames
-        for texts in frame.body
-        for index, text in enumerate(texts)
-        if _CLASS_NUMBER.match(text.strip()) and frame.roles[index] in (None, "name")
-    }
 
 
 def _row_measure(label: str, ctx: Context) -> str | None:
