@@ -8,7 +8,7 @@
     data-dictionary.md      curation/dictionary.py's dictionary + the code lists and views
     validation-summary.csv  one row per curated document: status, checks, errors, warnings
     SHA256SUMS              sha256sum -c compatible, every file except datapackage.json
-    data/<dataset>.csv      UTF-8, header row, empty cell = null
+    data/<dataset>.csv      UTF-8, header row, empty cell = null, formula-like text neutralised
     data/<dataset>.parquet  the same rows, typed
     codes/*.csv             the reference code lists (支出功能分类, 部门/政府预算支出经济分类)
 
@@ -651,7 +651,9 @@ def render_dictionary(release: Release) -> str:
 
     out = [render().rstrip("\n"), "", "## This release", ""]
     out += [
-        f"Release `{release.version}`. Every dataset is `data/<dataset>.csv` (UTF-8, empty cell = null) and",
+        f"Release `{release.version}`. Every dataset is `data/<dataset>.csv` (UTF-8, empty cell = null;",
+        "a text cell that begins with =, +, -, @, a tab or a carriage return and is not a number gets a",
+        "leading apostrophe so a spreadsheet shows it instead of running it as a formula) and",
         "`data/<dataset>.parquet` (same rows, typed). Money is in yuan (`amount_yuan`); the figure and unit",
         "as printed are kept in `amount_printed` and `unit_printed`. Columns that record when or where the",
         "pipeline ran ("
@@ -751,6 +753,12 @@ def render_release_notes(release: Release, findings: dict[str, dict]) -> str:
             "",
             f"Built with `--allow-failed`: {len(failed_published)} document(s) with status `failed` are published.",
         ]
+    out += [
+        "",
+        "In `data/*.csv`, a text cell that a spreadsheet would run as a formula (it begins with =, +,",
+        "-, @, a tab or a carriage return and is not a number) starts with an apostrophe; the Parquet",
+        "files keep the exact text.",
+    ]
     out += ["", f"## Added ({len(changes.added)})", ""]
     out += (
         _md_table(

@@ -496,8 +496,23 @@ def arrow_table(relation: duckdb.DuckDBPyRelation):
     return method()
 
 
+# a text cell a spreadsheet would run as a formula (OWASP "CSV injection"): = + - @ tab CR
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d[\d,]*)?(?:\.\d+)?%?$")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Text a spreadsheet would run as a formula, with a leading apostrophe (OWASP's advice);
+    a number written as text (``-5.00``, ``+3%``) is left alone. CSV only: Parquet keeps the
+    exact value."""
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(text):
+        return "'" + text
+    return text
+
+
 def csv_value(value) -> str:
-    """A cell as CSV text: empty for null, ``true``/``false``, floats in Python's shortest round-trip form."""
+    """A cell as CSV text: empty for null, ``true``/``false``, floats in Python's shortest
+    round-trip form, text that would run as a spreadsheet formula neutralised."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -508,6 +523,8 @@ def csv_value(value) -> str:
         return repr(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
+    if isinstance(value, str):
+        return spreadsheet_safe(value)
     return str(value)
 
 

@@ -551,7 +551,8 @@ def validate(
     from validation.rerun import validate_store
 
     started = time.perf_counter()
-    results, run = validate_store(curated, build_docs=docs)
+    # GX's file context needs an absolute folder: `--curated curated` (the default) crashed
+    results, run = validate_store(curated.resolve(), build_docs=docs)
     table = Table(title=f"Validation ({curated})")
     for header in ("file", "doc_id", "status", "errors", "warnings", "reason"):
         table.add_column(

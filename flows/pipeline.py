@@ -40,7 +40,19 @@ from mappings.normalize import make_context, split_header
 from mappings.refine import refine_tables
 
 log = logging.getLogger(__name__)
-PACKAGE_VERSION = "0.1.0"
+
+
+def _package_version() -> str:
+    """The installed distribution's version: pyproject.toml is its one source."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("budget-disclosures")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
+
+
+PACKAGE_VERSION = _package_version()
 
 
 @lru_cache(maxsize=1)
@@ -112,6 +124,8 @@ def extract_document(
     Pages without a usable text layer (scans, garbled text) are read by OCR instead
     (``ocr`` keeps what it read, for the line items' confidence).
     """
+    if reader not in READERS:
+        raise ValueError(f"unknown page reader {reader!r}: one of {', '.join(READERS)}")
     if reader == "pdfplumber":
         pdf, pages, method = open_pdf(path), iter_pages, "pdfplumber-grid"
     else:
@@ -349,13 +363,10 @@ def _failed_rows(
     path: Path, doc_id: str, sha256: str, reason: str
 ) -> tuple[dict[str, list[dict]], DocumentSummary]:
     """A failed document's rows (its ``documents`` row, no data rows) and summary."""
-    rows: dict[str, list[dict]] = {
-        "documents": [failed_document_row(path, doc_id, sha256, reason)],
-        "line_items": [],
-        "tables": [],
-        "sections": [],
-        "facts": [],
-    }
+    # every dataset, empty: a re-ingest that fails leaves none of the document's earlier rows
+    # (performance_targets and validations included), as the isolated path does
+    rows: dict[str, list[dict]] = {name: [] for name in store.DATASETS}
+    rows["documents"] = [failed_document_row(path, doc_id, sha256, reason)]
     return rows, DocumentSummary(path.name, doc_id, status="failed", reason=reason)
 
 

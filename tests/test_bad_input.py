@@ -97,12 +97,6 @@ def test_no_tables_pdf_is_warn_with_zero_tables(bad_batch, bad_pdfs):
     assert not (read(curated, "tables")["doc_id"] == summary.doc_id).any()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="BUG: metadata.find_unit_name falls back to the first 3-40 character line of page 1, "
-    "so a document without a 单位名称 line gets a narrative sentence fragment as unit_name "
-    "(no-tables.pdf: '按照综合预算的原则,本单位所有收入和支出均纳入单位预算管理。本单位预算')",
-)
 def test_no_tables_pdf_unit_name_is_not_a_sentence(bad_batch):
     summaries, curated, _, _ = bad_batch
     unit = read(curated, "documents").set_index("source_name").loc["no-tables.pdf", "unit_name"]

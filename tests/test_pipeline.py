@@ -370,12 +370,6 @@ def test_changed_copy_replaces_old_rows(sample_pdf, tmp_path):
     assert not temp_files(curated)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="BUG: replace_changed_source matches on the bare file name, so two different PDFs "
-    "with the same name in different folders (a/budget.pdf, b/budget.pdf) evict each other: "
-    "only the last one survives, and every re-run re-ingests both",
-)
 def test_same_file_name_in_two_folders_keeps_both(sample_pdf, tmp_path):
     other = DEV_CORPUS / "dev-1-0002.pdf"
     (tmp_path / "a").mkdir()
@@ -508,3 +502,36 @@ def test_dev_corpus_table_continued_over_pages(corpus_ingested):
         ]
     )
     assert pages == {13, 14}
+
+
+def test_issue_18_a_failed_reingest_leaves_no_earlier_rows(sample_pdf, tmp_path, monkeypatch):
+    """In process (the Dask path), a re-ingest that fails wrote its ``failed`` row over the
+    document's earlier rows but left its old performance_targets and validations visible."""
+    from flows import pipeline
+
+    curated = tmp_path / "curated"
+    first = pipeline.ingest_document(sample_pdf, curated)
+    assert read(curated, "performance_targets")["doc_id"].eq(first.doc_id).any()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated extractor bug")
+
+    monkeypatch.setattr(pipeline, "build_rows", broken)
+    again = pipeline.ingest_document(sample_pdf, curated, force=True)
+    assert again.status == "failed" and "simulated extractor bug" in again.reason
+    for dataset in ("line_items", "tables", "performance_targets", "validations", "facts"):
+        frame = read(curated, dataset)
+        assert frame.empty or not (frame["doc_id"] == first.doc_id).any(), dataset
+
+
+def test_issue_18_version_comes_from_pyproject():
+    """The version string lived in pyproject.toml and in flows/pipeline.py; now only there."""
+    import tomllib
+
+    from conftest import REPO_ROOT
+
+    from flows.pipeline import PACKAGE_VERSION
+
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["version"] == PACKAGE_VERSION
+    assert pipeline_version().startswith(PACKAGE_VERSION + "+")

@@ -402,3 +402,26 @@ def test_cli_publish(curated, tmp_path):
         CliRunner().invoke(app, ["publish", str(default), "--curated", str(curated)]).exit_code == 0
     )
     assert package(default)["version"].startswith("snapshot-")
+
+
+def test_issue_18_csv_cells_never_run_as_spreadsheet_formulas(sample_curated, tmp_path):
+    """A unit name read from a PDF that begins with = (or +, -, @, tab, CR) is written to
+    documents.csv with a leading apostrophe; Parquet keeps the exact text; numbers as text stay."""
+    from curation.query import spreadsheet_safe
+
+    formula = '=HYPERLINK("http://example.invalid","click")'
+    assert spreadsheet_safe(formula) == "'" + formula
+    for text in ("+SUM(A1)", "-2+3+cmd|' /C calc'!A0", "@SUM(1)", "\tx", "\rx"):
+        assert spreadsheet_safe(text) == "'" + text
+    for text in ("-5.00", "+3%", "1,234.50", "行政运行", ""):
+        assert spreadsheet_safe(text) == text
+    curated = tmp_path / "curated"
+    shutil.copytree(sample_curated, curated)
+    set_document(curated, SAMPLE_DOC, unit_name=formula)
+    out = tmp_path / "release"
+    pub.publish(curated, out, version="test-csv", created=CREATED)
+    text = (out / "data" / "documents.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
+    parquet = pq.read_table(out / "data" / "documents.parquet").to_pylist()
+    assert parquet[0]["unit_name"] == formula
+    assert "apostrophe" in (out / "RELEASE.md").read_text(encoding="utf-8")

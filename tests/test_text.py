@@ -73,11 +73,6 @@ def test_parse_amount_rejects_text_that_is_not_a_figure(not_money):
     assert parse_amount(not_money) is None
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="BUG: U+2212 MINUS SIGN ('−5', common in typeset PDFs) is not read as a negative: "
-    "parse_amount returns None, so the figure is silently dropped as a blank cell",
-)
 def test_parse_amount_unicode_minus_sign():
     assert parse_amount("\u22125") == -5.0
     assert parse_amount("\u22120.80") == -0.8

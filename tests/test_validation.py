@@ -540,3 +540,34 @@ def test_gx_validate_command_matches_the_ingest(sample_pdf, sample_rows, tmp_pat
     )
     statuses = {r["doc_id"]: r["status"] for r in pq.read_table(curated / "documents").to_pylist()}
     assert statuses == {good.doc_id: "warn", bad_id: "failed"}
+
+
+def test_issue_18_validate_with_the_default_relative_curated_folder(sample_pdf, tmp_path):
+    """`disclosures validate` run from the project root with its default `--curated curated`
+    (a relative path) crashed inside great-expectations ("base_directory must be an absolute
+    path"): the README's own command."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from flows.pipeline import ingest_document
+
+    ingest_document(sample_pdf, tmp_path / "curated")
+    cli = Path(sys.executable).with_name("disclosures")
+    result = subprocess.run(
+        [str(cli), "validate", "--no-docs"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "base_directory" not in result.stdout + result.stderr
+
+
+def test_issue_18_unknown_page_reader_is_an_error(sample_pdf):
+    from flows.pipeline import extract_document
+
+    with pytest.raises(ValueError, match="unknown page reader"):
+        extract_document(sample_pdf, reader="pdfminer")
