@@ -51,11 +51,44 @@ CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
 
 PACKAGE_NAME = "budget-disclosures"
 PACKAGE_TITLE = "Chinese government budget disclosures (预算公开), curated"
-LICENSE = {
-    "name": "CC-BY-4.0",
-    "path": "https://creativecommons.org/licenses/by/4.0/",
-    "title": "Creative Commons Attribution 4.0 International",
+# licences a release may carry, by SPDX id (datapackage.json `licenses`); CC-BY-4.0 is the default
+LICENSES = {
+    "CC-BY-4.0": (
+        "https://creativecommons.org/licenses/by/4.0/",
+        "Creative Commons Attribution 4.0 International",
+    ),
+    "CC-BY-SA-4.0": (
+        "https://creativecommons.org/licenses/by-sa/4.0/",
+        "Creative Commons Attribution Share Alike 4.0 International",
+    ),
+    "CC0-1.0": (
+        "https://creativecommons.org/publicdomain/zero/1.0/",
+        "Creative Commons Zero v1.0 Universal",
+    ),
+    "ODC-By-1.0": (
+        "https://opendatacommons.org/licenses/by/1-0/",
+        "Open Data Commons Attribution License v1.0",
+    ),
+    "ODbL-1.0": (
+        "https://opendatacommons.org/licenses/odbl/1-0/",
+        "Open Data Commons Open Database License v1.0",
+    ),
+    "PDDL-1.0": (
+        "https://opendatacommons.org/licenses/pddl/1-0/",
+        "Open Data Commons Public Domain Dedication & License 1.0",
+    ),
 }
+DEFAULT_LICENSE = "CC-BY-4.0"
+
+
+def license_entry(spdx_id: str) -> dict[str, str]:
+    """The datapackage.json licence object of an SPDX id; an id not listed is a usage error."""
+    if spdx_id not in LICENSES:
+        raise PublishError(f"unknown licence {spdx_id!r}: one of {', '.join(LICENSES)} (SPDX ids)")
+    path, title = LICENSES[spdx_id]
+    return {"name": spdx_id, "path": path, "title": title}
+
+
 SOURCE_NOTE = (
     "Budget disclosure PDFs (预算公开 / 决算公开) published by Chinese government units under the "
     "Regulations on Open Government Information (政府信息公开条例); figures as printed, read by the "
@@ -222,6 +255,7 @@ class Release:
     validations_present: bool
     base_documents: list[dict] | None = None
     chart_totals: list[tuple[int, str, str, float]] = field(default_factory=list)
+    license: dict[str, str] = field(default_factory=lambda: license_entry(DEFAULT_LICENSE))
 
 
 # --------------------------------------------------------------------------- reading curated/
@@ -1118,7 +1152,7 @@ def render_catalogue(release: Release, chart_svg: str, file_sizes: dict[str, int
         n_units=len(units),
         n_excluded=len(release.excluded),
         years=html.escape(_year_span(release.published)),
-        license=_link(LICENSE["path"], LICENSE["title"]),
+        license=_link(release.license["path"], release.license["title"]),
         source_note=html.escape(SOURCE_NOTE),
         datasets_table=datasets_html,
         files_list=files_html,
@@ -1157,6 +1191,7 @@ def publish(
     version: str | None = None,
     allow_failed: bool = False,
     created: str | None = None,
+    license: str = DEFAULT_LICENSE,
 ) -> Release:
     """Build the release of ``curated`` into the folder ``out`` (replacing a release already there).
 
@@ -1164,6 +1199,7 @@ def publish(
     compare with that release. Raises :class:`PublishError` for usage errors (nothing written).
     """
     curated, out = Path(curated), Path(out)
+    chosen_license = license_entry(license)
     timestamp = _created(created)
     if version is not None and (not version.strip() or any(ch in version for ch in "\n\r")):
         raise PublishError(f"invalid version: {version!r}")
@@ -1183,6 +1219,7 @@ def publish(
     try:
         release, findings = _build(con, curated, tmp, version, allow_failed, previous)
         release.created = timestamp
+        release.license = chosen_license
         _finish(release, tmp, findings, allow_failed)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -1339,7 +1376,7 @@ def _finish(release: Release, root: Path, findings: dict[str, dict], allow_faile
         "version": release.version,
         "created": release.created,
         "keywords": ["budget", "预算公开", "government finance", "China", "open data"],
-        "licenses": [LICENSE],
+        "licenses": [release.license],
         "sources": sources,
         "resources": resources,
         "x_release": {

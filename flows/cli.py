@@ -511,6 +511,14 @@ def publish(
     allow_failed: Annotated[
         bool, typer.Option("--allow-failed", help="Also publish documents whose status is failed.")
     ] = False,
+    license: Annotated[
+        str,
+        typer.Option(
+            "--license",
+            help="Licence of the release, an SPDX id: CC-BY-4.0 (default), CC-BY-SA-4.0, "
+            "CC0-1.0, ODC-By-1.0, ODbL-1.0 or PDDL-1.0.",
+        ),
+    ] = "CC-BY-4.0",
 ) -> None:
     """Build the open-data release (Frictionless Data Package, CSV + Parquet, catalogue page).
 
@@ -524,7 +532,9 @@ def publish(
     from curation.publish import publish as build_release
 
     try:
-        release = build_release(curated, out, version=version, allow_failed=allow_failed)
+        release = build_release(
+            curated, out, version=version, allow_failed=allow_failed, license=license
+        )
     except PublishError as error:
         err_console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None

@@ -425,3 +425,24 @@ def test_issue_18_csv_cells_never_run_as_spreadsheet_formulas(sample_curated, tm
     parquet = pq.read_table(out / "data" / "documents.parquet").to_pylist()
     assert parquet[0]["unit_name"] == formula
     assert "apostrophe" in (out / "RELEASE.md").read_text(encoding="utf-8")
+
+
+def test_issue_18_licence_is_chosen_by_spdx_id(sample_curated, tmp_path):
+    """CC-BY-4.0 by default; `--license` takes another SPDX id; an unknown id is refused."""
+    out = tmp_path / "cc0"
+    pub.publish(sample_curated, out, version="lic", created=CREATED, license="CC0-1.0")
+    (licence,) = package(out)["licenses"]
+    assert licence["name"] == "CC0-1.0" and "publicdomain/zero" in licence["path"]
+    assert "Creative Commons Zero" in (out / "index.html").read_text(encoding="utf-8")
+    with pytest.raises(pub.PublishError, match="unknown licence"):
+        pub.publish(sample_curated, tmp_path / "bad", license="GPL-3.0-or-later")
+    assert not (tmp_path / "bad").exists()
+
+
+def test_default_licence_is_cc_by_4(release):
+    (licence,) = package(release)["licenses"]
+    assert licence == {
+        "name": "CC-BY-4.0",
+        "path": "https://creativecommons.org/licenses/by/4.0/",
+        "title": "Creative Commons Attribution 4.0 International",
+    }
