@@ -35,32 +35,9 @@ from .schema import DATASETS, DOC_ID, LINE_ITEMS, Column, Dataset
 _DUCK_TYPES = {"string": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN"}
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-# The contract's `validations` dataset, used only while curation/schema.py does not define it
-# (another change adds it there; schema.py wins as soon as it does).
-VALIDATIONS_CONTRACT = Dataset(
-    "validations",
-    "校验结果",
-    "one row per check per document",
-    (),
-    (
-        DOC_ID,
-        Column("check", "string", "校验项", "check id", False),
-        Column("severity", "string", "严重程度", "error or warn", False, enum=("error", "warn")),
-        Column("success", "bool", "是否通过", "whether the check passed", False),
-        Column("observed", "string", "实际值", "what was found"),
-        Column("expected", "string", "期望值", "what was expected"),
-        Column("table_no", "string", "表号", "table the check is about, if any"),
-        Column("detail", "string", "说明", "human-readable detail"),
-    ),
-    foreign_keys=(("doc_id", "documents", "doc_id"),),
-)
-
-
 def contract_datasets() -> dict[str, Dataset]:
-    """The datasets every curated folder is expected to offer (schema.py, plus validations)."""
-    datasets = dict(DATASETS)
-    datasets.setdefault("validations", VALIDATIONS_CONTRACT)
-    return datasets
+    """The datasets every curated folder is expected to offer (``curation/schema.py``)."""
+    return dict(DATASETS)
 
 
 # --------------------------------------------------------------------------- code lists

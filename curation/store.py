@@ -28,8 +28,17 @@ def doc_file(curated: Path, dataset: str, doc_id: str) -> Path:
 
 
 def to_table(dataset: str, rows: list[dict]) -> pa.Table:
-    """Rows as an Arrow table with the dataset's schema (unknown keys dropped)."""
+    """Rows as an Arrow table with the dataset's schema.
+
+    A key the schema does not know is an error, not a dropped column: a misspelt column
+    would otherwise become a column of nulls with no error. Keys the schema has but a row
+    lacks are null.
+    """
     schema = DATASETS[dataset].arrow_schema
+    known = set(schema.names)
+    unknown = sorted({key for row in rows for key in row} - known)
+    if unknown:
+        raise ValueError(f"{dataset}: columns not in the schema: {', '.join(unknown)}")
     columns = {name: [row.get(name) for row in rows] for name in schema.names}
     return pa.table(columns, schema=schema)
 

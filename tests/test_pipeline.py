@@ -535,3 +535,12 @@ def test_issue_18_version_comes_from_pyproject():
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert project["project"]["version"] == PACKAGE_VERSION
     assert pipeline_version().startswith(PACKAGE_VERSION + "+")
+
+
+def test_issue_18_a_misspelt_column_is_an_error_not_a_null_column():
+    from curation.store import to_table
+
+    table = to_table("facts", [{"doc_id": "a" * 16, "fact": "budget_total", "value": 1.0}])
+    assert table.num_rows == 1 and table.column("unit").to_pylist() == [None]
+    with pytest.raises(ValueError, match="not in the schema: valeu"):
+        to_table("facts", [{"doc_id": "a" * 16, "fact": "budget_total", "valeu": 1.0}])
