@@ -35,6 +35,7 @@ from .schema import DATASETS, DOC_ID, LINE_ITEMS, Column, Dataset
 _DUCK_TYPES = {"string": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN"}
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
+
 def contract_datasets() -> dict[str, Dataset]:
     """The datasets every curated folder is expected to offer (``curation/schema.py``)."""
     return dict(DATASETS)
