@@ -20,7 +20,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-UNIT_FACTOR = {"元": 1.0, "千元": 1000.0, "万元": 10000.0, "亿元": 100000000.0}
+from extractors.numbers import MONEY_UNIT_FACTORS as UNIT_FACTOR
+
 CORRUPTIONS = ("digit", "drop", "double", "transpose", "decimal")
 
 

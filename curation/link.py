@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from extractors.numbers import MONEY_UNIT_FACTORS
+
 from . import store
 
 _PART_MARKERS = re.compile(
@@ -57,9 +59,8 @@ def _stated_totals(curated: Path, doc_id: str) -> list[float]:
     path = store.doc_file(curated, "facts", doc_id)
     if not path.exists():
         return []
-    factor = {"元": 1.0, "万元": 10_000.0, "亿元": 100_000_000.0, "千元": 1_000.0}
     return [
-        row["value"] * factor.get(row.get("unit") or "万元", 10_000.0)
+        row["value"] * MONEY_UNIT_FACTORS.get(row.get("unit") or "万元", 10_000.0)
         for row in pq.read_table(path).to_pylist()
         if row["fact"] == "budget_total" and row.get("value") is not None
     ]

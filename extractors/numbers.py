@@ -10,6 +10,24 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+# yuan per printed money unit: the one table every room reads (mappings, OCR review, validation
+# SQL, linking, benchmarks)
+MONEY_UNIT_FACTORS: dict[str, float] = {
+    "元": 1.0,
+    "千元": 1_000.0,
+    "万元": 10_000.0,
+    "亿元": 100_000_000.0,
+}
+
+
+def unit_factor_sql(column: str) -> str:
+    """The SQL CASE giving yuan per unit for a unit column (1.0 when the unit is unknown)."""
+    whens = " ".join(
+        f"WHEN '{unit}' THEN {factor!r}" for unit, factor in MONEY_UNIT_FACTORS.items()
+    )
+    return f"CASE {column} {whens} ELSE 1.0 END"
+
+
 FIGURE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 
 

@@ -33,14 +33,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .numbers import signed_decimal
+from .numbers import MONEY_UNIT_FACTORS, signed_decimal
 
 log = logging.getLogger(__name__)
 
 CODED = frozenset({"function", "econ_dept", "econ_gov"})
 TOTAL_NAMES = frozenset({"合计", "总计"})
 SUBTOTAL_NAMES = ("合计", "小计")
-UNIT_FACTOR = {"元": 1.0, "千元": 1e3, "万元": 1e4, "亿元": 1e8}
+UNIT_FACTOR = MONEY_UNIT_FACTORS
 LOW_CONFIDENCE = 0.9
 MAX_REREADS = 300  # cells per document
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from extractors.base import Char, PageContent, RawGrid, TextLine
+from extractors.numbers import MONEY_UNIT_FACTORS
 
 from .models import FactRule, FactVocabulary
 
@@ -970,7 +971,7 @@ def build_sections(doc_id: str, paragraphs: list[Paragraph]) -> list[dict]:
 FACTS_FILE = "facts.yml"
 _MACRO = re.compile(r"\{(money|count|pct|dir|steady):([a-z0-9_]+)\}")
 _DIGITS = str.maketrans("０１２３４５６７８９．，％", "0123456789.,%")
-_UNIT_FACTORS = {"元": 1.0, "千元": 1_000.0, "万元": 10_000.0, "亿元": 100_000_000.0}
+_UNIT_FACTORS = MONEY_UNIT_FACTORS
 
 
 @dataclass(frozen=True, slots=True)

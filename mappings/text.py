@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from extractors.numbers import signed_decimal
+from extractors.numbers import MONEY_UNIT_FACTORS, signed_decimal
 
 _FULLWIDTH_OFFSET = 0xFEE0
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
@@ -90,7 +90,7 @@ def is_amount(printed: str | None) -> bool:
     return parse_amount(printed) is not None
 
 
-UNIT_FACTORS = {"元": 1.0, "万元": 10_000.0, "千元": 1_000.0, "亿元": 100_000_000.0}
+UNIT_FACTORS = MONEY_UNIT_FACTORS
 
 
 def to_yuan(amount: float, unit: str) -> float:

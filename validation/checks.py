@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from extractors.numbers import unit_factor_sql
 from mappings.narrative import CROSS_CHECK_CTES
 
 ERROR, WARN = "error", "warn"
@@ -46,8 +47,7 @@ class Check:
 _MONEY = """m AS (
   SELECT doc_id, fiscal_year, table_no, kind, classification, code, name, level, parent_code,
          measure, row_label, unit_printed AS unit, amount_yuan AS v,
-         CASE unit_printed WHEN '万元' THEN 10000.0 WHEN '千元' THEN 1000.0
-              WHEN '亿元' THEN 100000000.0 ELSE 1.0 END AS f
+         UNIT_FACTOR_SQL AS f
   FROM {batch}
 ),
 prec AS (
@@ -55,7 +55,7 @@ prec AS (
          MAX(CASE WHEN INSTR(amount_printed, '.') > 0
                   THEN LENGTH(amount_printed) - INSTR(amount_printed, '.') ELSE 0 END) AS d
   FROM {batch} WHERE amount_yuan <> 0 GROUP BY doc_id, table_no
-)"""
+)""".replace("UNIT_FACTOR_SQL", unit_factor_sql("unit_printed"))
 
 # a relation ``rel(doc_id, table_no, subject, observed, expected, n, f, unit)`` → instances
 _VERDICT = """
