@@ -30,7 +30,6 @@ from mappings.identify import (
     PageTables,
     TableInstance,
     choose_template,
-    identify_tables,
     printed_heading,
 )
 from mappings.loader import MAPPINGS_DIR, default_templates, generic_template, templates_enabled
@@ -212,9 +211,8 @@ def build_rows(
     ocr = DocumentOcr(path)
     page_tables, texts, layers = extract_document(path, reader, ocr)
     families = default_templates() if templates_enabled() else ()
-    template = choose_template(page_tables, families, generic_template())
+    template, tables, catalogue = choose_template(page_tables, families, generic_template())
     meta = read_metadata(texts)
-    tables, catalogue = identify_tables(page_tables, template)
     if template is not None:
         refine_tables(tables, template)
     narrative = read_narrative(doc_id, layers, table_pages={n for t in tables for n in t.pages})

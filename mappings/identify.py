@@ -53,8 +53,25 @@ class TableInstance:
         return max(self.pages) if self.pages else 0
 
 
-def _title_index(template: Template) -> dict[str, TableRule]:
+_DERIVED: dict[tuple[str, int], tuple[Template, object]] = {}
+
+
+def _derived(template: Template, build):
+    """``build(template)``, once per template object: the title indexes are asked for on
+    every heading line (templates are frozen and live as long as the loader's cache)."""
+    key = (build.__name__, id(template))
+    cached = _DERIVED.get(key)
+    if cached is None or cached[0] is not template:
+        cached = _DERIVED[key] = (template, build(template))
+    return cached[1]
+
+
+def _build_title_index(template: Template) -> dict[str, TableRule]:
     return {title: rule for rule in template.tables for title in rule.titles}
+
+
+def _title_index(template: Template) -> dict[str, TableRule]:
+    return _derived(template, _build_title_index)
 
 
 _UNIT_TAIL = re.compile(r"(?:金额)?单位[:：].*$")
@@ -85,18 +102,14 @@ def canonical_title(text: str) -> str:
     return _FUND_GRANT.sub(r"\1", norm)
 
 
-_CANONICAL_INDEXES: dict[int, tuple[Template, tuple[tuple[str, TableRule], ...]]] = {}
-
-
 def _canonical_index(template: Template) -> tuple[tuple[str, TableRule], ...]:
-    """(canonical title, rule), longest first, built once per template; a title two kinds
-    reduce to alike is dropped (it cannot tell them apart)."""
-    cached = _CANONICAL_INDEXES.get(id(template))
-    if cached is not None and cached[0] is template:
-        return cached[1]
-    index = _build_canonical_index(template)
-    _CANONICAL_INDEXES[id(template)] = (template, index)
-    return index
+    """(canonical title, rule), longest first; a title two kinds reduce to alike is dropped
+    (it cannot tell them apart)."""
+    return _derived(template, _build_canonical_index)
+
+
+def _build_title_endings(template: Template) -> frozenset[str]:
+    return frozenset(title[-1] for title in _title_index(template))
 
 
 def _build_canonical_index(template: Template) -> tuple[tuple[str, TableRule], ...]:
@@ -110,10 +123,9 @@ def _build_canonical_index(template: Template) -> tuple[tuple[str, TableRule], .
     return tuple(sorted(kept, key=lambda pair: len(pair[0]), reverse=True))
 
 
-def _match_canonical(text: str, template: Template) -> TableRule | None:
-    """The kind whose canonical title the line's canonical form ends with (longest first);
+def _match_canonical(canon: str, template: Template) -> TableRule | None:
+    """The kind whose canonical title a line's canonical form ends with (longest first);
     a qualifier no title of the kind carries is ignored (``支出总表（按功能科目）``)."""
-    canon = canonical_title(text)
     for candidate in (canon, re.sub(r"#(?:功能|经济)$", "", canon)):
         if len(candidate) < 3 or not re.search(r"表(?:#功能|#经济)?$", candidate):
             continue
@@ -126,20 +138,23 @@ def _match_canonical(text: str, template: Template) -> TableRule | None:
 _DAMAGED_MIN_RATIO = 0.85
 
 
-def _looks_like_a_damaged_longer_title(text: str, found: TableRule, template: Template) -> bool:
+def _tail_ratio(text: str, title: str) -> float:
+    """How close the end of a line is to a title (two characters of slack for a damaged one)."""
+    return difflib.SequenceMatcher(None, text[-(len(title) + 2) :], title).ratio()
+
+
+def _looks_like_a_damaged_longer_title(canon: str, found: TableRule, template: Template) -> bool:
     """``一般公共预1基本支出表`` ends with 基本支出表 (another kind) but is 一般公共预算基本支出表
     with one character misread: when a longer title of another kind is that close to the
     line's end, the short match is not trusted (the damaged-title reader, which also weighs
     the header words, decides)."""
-    canon = canonical_title(text)
     found_length = max(
         (len(title) for title, rule in _canonical_index(template) if rule is found), default=0
     )
     for title, rule in _canonical_index(template):
         if rule.kind == found.kind or len(title) <= found_length + 1:
             continue
-        tail = canon[-(len(title) + 2) :]
-        if difflib.SequenceMatcher(None, tail, title).ratio() >= _DAMAGED_MIN_RATIO:
+        if _tail_ratio(canon, title) >= _DAMAGED_MIN_RATIO:
             return True
     return False
 
@@ -156,9 +171,12 @@ def match_lexicon_title(text: str, template: Template) -> TableRule | None:
     norm = _UNIT_TAIL.sub("", normalise_title(text))
     if len(norm) < 3 or len(norm) > _LEXICON_PREFIX_MAX + 30:
         return None
-    canonical = _match_canonical(text, template)
+    canon = canonical_title(text)
+    canonical = _match_canonical(canon, template)
     if canonical is not None:
-        return None if _looks_like_a_damaged_longer_title(text, canonical, template) else canonical
+        return None if _looks_like_a_damaged_longer_title(canon, canonical, template) else canonical
+    if not norm.endswith(")") and norm[-1] not in _derived(template, _build_title_endings):
+        return None  # no title ends the way this line does (and no qualifier to strip)
     bare = _QUALIFIER_TAIL.sub("", norm)
     best: tuple[str, TableRule] | None = None
     for title, rule in _title_index(template).items():
@@ -196,8 +214,7 @@ def fuzzy_lexicon_title(
         if not _TITLE_LINE.search(norm) or len(norm) < 5:
             continue
         for title, rule in _title_index(template).items():
-            tail = norm[-(len(title) + 2) :]
-            ratio = difflib.SequenceMatcher(None, tail, title).ratio()
+            ratio = _tail_ratio(norm, title)
             if ratio < _FUZZY_MIN_RATIO or not _header_fits(rule, header):
                 continue
             if best is None or ratio > best[0]:
@@ -255,29 +272,34 @@ def detect_template(pages: list[PageTables], templates: tuple[Template, ...]) ->
     return best[2] if best else None
 
 
-def template_evidence(pages: list[PageTables], template: Template) -> int:
+Reading = tuple[Template | None, list[TableInstance], dict[str, bool]]
+
+
+def template_evidence(tables: list[TableInstance]) -> int:
     """How many of a template's tables the document prints (distinct rules whose title it
     reads): two printed tables read as one rule (一般公共预算支出表（按功能分类） and
     （按经济分类） both as a family's 一般公共预算支出表) count once."""
-    tables, _ = identify_tables(pages, template)
     return len({id(table.rule) for table in tables if table.rule is not None})
 
 
 def choose_template(
     pages: list[PageTables], families: tuple[Template, ...], generic: Template | None
-) -> Template | None:
-    """The family template when the document shows it at least as well as the generic
-    lexicon reads it (a refinement chosen on evidence), else the generic reading.
+) -> Reading:
+    """(template, tables, catalogue): the family template when the document shows it at least
+    as well as the generic lexicon reads it (a refinement chosen on evidence), else the
+    generic reading — with the tables that template identified, read once.
 
     A family is never a default: its titles must be printed (``detect_template``), and it
     must read as many distinct tables as the lexicon does.
     """
     family = detect_template(pages, families) if families else None
     if generic is None or family is None:
-        return family or generic
-    if template_evidence(pages, family) >= template_evidence(pages, generic):
-        return family
-    return generic
+        chosen = family or generic
+        return (chosen, *identify_tables(pages, chosen))
+    by_family, by_generic = identify_tables(pages, family), identify_tables(pages, generic)
+    if template_evidence(by_family[0]) >= template_evidence(by_generic[0]):
+        return (family, *by_family)
+    return (generic, *by_generic)
 
 
 def printed_number(line: str, template: Template) -> str | None:
