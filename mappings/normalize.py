@@ -135,15 +135,19 @@ def column_paths(grid: RawGrid, n_header: int) -> list[list[str]]:
     return paths
 
 
+def role_of(path: list[str], rules: Iterable[ColumnRule]) -> str | None:
+    """The role of the first column rule a header path matches (None: no rule does)."""
+    return next((rule.role for rule in rules if rule.matches(path)), None)
+
+
 def column_roles(paths: list[list[str]], rules: Iterable[ColumnRule]) -> list[str | None]:
     rules = list(rules)
     roles = []
     for path in paths:
-        role = next((rule.role for rule in rules if rule.matches(path)), None)
+        role = role_of(path, rules)
         for k in (2, 3):  # a header cell cut into lines by ruled shading ("单位预留机动经/费")
             if role is None and len(path) >= k:
-                joined = [*path[:-k], "".join(path[-k:])]
-                role = next((rule.role for rule in rules if rule.matches(joined)), None)
+                role = role_of([*path[:-k], "".join(path[-k:])], rules)
         roles.append(role)
     return _group_subtotals(paths, roles, rules)
 
@@ -161,8 +165,7 @@ def _group_subtotals(
     for i in totals:
         if len(paths[i]) < 2:
             continue
-        group = paths[i][-2]
-        role = next((rule.role for rule in rules if rule.matches([group])), None)
+        role = role_of([paths[i][-2]], rules)
         if role is not None and role not in LABEL_ROLES and role != "total":
             out[i] = role
     return out
@@ -313,17 +316,12 @@ def _code_groups(texts: list[str], roles: list[str | None]) -> list[str | None]:
     return [code if is_code(code) else None for code in joined]
 
 
-def _code_from_parts(texts: list[str], roles: list[str | None]) -> str | None:
-    """The row's code from its first 类 / 款 / 项 column group."""
-    groups = _code_groups(texts, roles)
-    return groups[0] if groups else None
-
-
 def read_row_label(
     texts: list[str], roles: list[str | None], classification: str = "function"
 ) -> tuple[str | None, str, str | None, str | None]:
     """(code, name, alt_code, alt_name) of a coded row, whatever way the codes are printed."""
-    code: str | None = _code_from_parts(texts, roles)
+    groups = _code_groups(texts, roles)  # the first group is the row's code
+    code: str | None = groups[0] if groups else None
     name = ""
     leftovers: list[str] = []
     for index, role in enumerate(roles):
@@ -355,7 +353,6 @@ def read_row_label(
     j = _first(roles, "alt_name")
     if j is not None and texts[j].strip():
         alt_name = clean_name(texts[j])
-    groups = _code_groups(texts, roles)
     if alt_code is None and len(groups) > 1 and groups[1]:
         alt_code = groups[1]  # a second 类/款 group: the other economic classification
     own, alt = _econ_labels(texts, roles, classification)
@@ -588,7 +585,7 @@ def _fund_leaf(path: list[str], ctx: Context) -> str | None:
     """The fund a leaf header names (一般公共预算 → gpb), for items split by fund."""
     if len(path) < 2:
         return None
-    role = next((r.role for r in ctx.vocab.columns if r.matches(path[-1:])), None)
+    role = role_of(path[-1:], ctx.vocab.columns)
     return role if role in _FUNDS else None
 
 
