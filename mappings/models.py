@@ -277,20 +277,8 @@ class Lexicon(Rule):
             ),
             numbering="printed",
             tables=[
-                TableRule(
-                    table_no=entry.kind,
-                    kind=entry.kind,
-                    titles=entry.titles,
-                    layout=entry.layout,
-                    classification=entry.classification,
-                    required=False,
-                    by_econ_kind=entry.by_econ_kind,
-                    by_function_kind=entry.by_function_kind,
-                    fallback_classification=entry.fallback_classification,
-                    header_requires=entry.header_requires,
-                    header_excludes=entry.header_excludes,
-                    note=entry.note,
-                )
+                # a kind is a table rule whose table_no is the kind (the printed number wins)
+                TableRule(table_no=entry.kind, required=False, **entry.model_dump())
                 for entry in self.kinds
             ],
         )
