@@ -128,9 +128,10 @@ def _fill_year(curated: Path, doc_id: str, year: int | None) -> None:
     store.write_atomic(store.to_table("line_items", rows), path)
 
 
-def link_disclosures(curated: Path) -> list[tuple[str, str]]:
-    """Link the halves of every disclosure in ``curated``; returns (narrative, tables) files."""
-    pairs = find_pairs(curated, store.read_all_documents(curated))
+def _apply_links(curated: Path, pairs: list[tuple[dict, dict]]) -> list[dict]:
+    """The linked documents rows of ``pairs``, written where they changed (a batch after the
+    first finds the same pairs already linked and writes nothing)."""
+    linked: list[dict] = []
     for narrative, tables in pairs:
         shared = disclosure_id([narrative["doc_id"], tables["doc_id"]])
         new_tables = _fill(tables, narrative) | {"disclosure_id": shared, "part": "tables"}
@@ -140,21 +141,27 @@ def link_disclosures(curated: Path) -> list[tuple[str, str]]:
             new_narrative["status"] = "ok"
             new_narrative["reason"] = f"narrative half; its tables: {tables['source_name']}"
         _fill_year(curated, tables["doc_id"], new_tables.get("fiscal_year"))
-        for row in (new_tables, new_narrative):
-            path = store.doc_file(curated, "documents", row["doc_id"])
-            store.write_atomic(store.to_table("documents", [row]), path)
-    return [(n["source_name"], t["source_name"]) for n, t in pairs]
+        for old, row in ((tables, new_tables), (narrative, new_narrative)):
+            if row != old:
+                path = store.doc_file(curated, "documents", row["doc_id"])
+                store.write_atomic(store.to_table("documents", [row]), path)
+            linked.append(row)
+    return linked
+
+
+def link_disclosures(curated: Path) -> list[tuple[str, str]]:
+    """Link the halves of every disclosure in ``curated``; returns (narrative, tables) files."""
+    return link_summaries(curated, [])
 
 
 def link_summaries(curated: Path, summaries: list[dict]) -> list[tuple[str, str]]:
     """:func:`link_disclosures`, then the run summary's rows of linked documents show the
     unit, year and status they now have."""
-    linked = link_disclosures(curated)
-    if linked:
-        rows = {row["doc_id"]: row for row in store.read_all_documents(curated)}
-        for summary in summaries:
-            row = rows.get(summary.get("doc_id") or "")
-            if row is not None and row.get("part") in {"narrative", "tables"}:
-                summary.update(unit=row.get("unit_name"), year=row.get("fiscal_year"))
-                summary.update(status=row["status"], reason=row.get("reason") or "")
-    return linked
+    pairs = find_pairs(curated, store.read_all_documents(curated))
+    rows = {row["doc_id"]: row for row in _apply_links(curated, pairs)}
+    for summary in summaries:
+        row = rows.get(summary.get("doc_id") or "")
+        if row is not None:
+            summary.update(unit=row.get("unit_name"), year=row.get("fiscal_year"))
+            summary.update(status=row["status"], reason=row.get("reason") or "")
+    return [(n["source_name"], t["source_name"]) for n, t in pairs]
