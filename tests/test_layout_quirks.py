@@ -205,13 +205,19 @@ TWO_LEVEL = "borderless-two-level-header.pdf"
 @pytest.mark.parametrize("reader", READERS)
 def test_borderless_two_level_header_keeps_its_spans(reader):
     """No rule at all, 基本支出 centred over 合计 | 人员经费 | 公用经费 and 科目编码 / 科目名称
-    centred across both header levels: the upper word spans the three columns under it."""
+    centred across both header levels: the upper word spans the three columns under it, and
+    the two words beside it span both header rows, as in a ruled header."""
     page, grid = only_grid(TWO_LEVEL, reader)
     assert page.rules == []
     assert grid.method == f"{reader}-aligned"
-    assert [(c.text, c.col0, c.col1) for c in grid.rows[0] if c.text] == [("基本支出", 2, 4)]
+    assert [(c.text, c.col0, c.col1) for c in grid.rows[0] if c.text] == [
+        ("科目编码", 0, 0),
+        ("科目名称", 1, 1),
+        ("基本支出", 2, 4),
+    ]
+    assert [c.text for c in grid.rows[1]] == ["合计", "人员经费", "公用经费"]
     n_header = split_header(grid)
-    assert n_header == 3
+    assert n_header == 2
     assert column_paths(grid, n_header) == [
         ["科目编码"],
         ["科目名称"],
