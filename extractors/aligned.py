@@ -53,12 +53,14 @@ DEFAULT_BASELINE_TOLERANCE = 0.3
 DEFAULT_HEADER_WORD_GAP = 0.3
 # A header word stands over a blank column when white space this many ems wide separates it
 # from the text of the columns beside it (else it is its neighbour's, centred off its text).
-DEFAULT_BLANK_MARGIN = 0.5
+DEFAULT_BLANK_MARGIN = 0.1
 # A group word (收入 over the columns of its side) is centred over its columns to within this
 # share of their width (the widest run of columns so centred is its span).
 DEFAULT_GROUP_CENTRING = 0.08
 # A word crosses a column boundary when it reaches this many ems past it on both sides.
 DEFAULT_CROSS_SLACK = 0.25
+# A header cell centred within this many ems of the header's middle is as tall as the header.
+DEFAULT_FULL_HEIGHT_SLACK = 0.6
 # Rows of one table are at most this many ems apart.
 DEFAULT_ROW_GAP = 2.5
 # The lines of one wrapped cell are at most this many ems apart (white space between them).
@@ -431,45 +433,85 @@ def _leaf_words(header: list[Word]) -> list[Word]:
     return out
 
 
+def _directly_under(upper: Word, lower: Word) -> bool:
+    return (
+        _overlap(upper.x0, upper.x1, lower.x0, lower.x1) > 0
+        and 0 <= lower.top - upper.bottom + 1 <= DEFAULT_HEADER_WRAP_GAP * lower.em + 1
+    )
+
+
+def _has_orphan_sibling(upper: Word, lower: Word, words: list[Word]) -> bool:
+    """A word beside ``lower`` on its baseline, under ``upper``'s reach (its width either side),
+    with no word anywhere above it: ``upper`` is a group word over both (基本支出 over 小计 |
+    人员经费 | 公用经费), not a cell wrapped onto ``lower``'s line."""
+    reach = upper.x1 - upper.x0
+    return any(
+        other is not lower
+        and abs(other.yc - lower.yc) <= DEFAULT_BASELINE_TOLERANCE * lower.em
+        and _overlap(upper.x0 - reach, upper.x1 + reach, other.x0, other.x1) > 0
+        and not any(
+            above.bottom <= other.top + 1 and _overlap(above.x0, above.x1, other.x0, other.x1) > 0
+            for above in words
+        )
+        for other in words
+    )
+
+
+def _stacks(words: list[Word], header: list[Word]) -> list[list[Word]]:
+    """Words stacked one under the other with overlapping extents: the wrapped lines of one
+    header cell (``因公出国（`` / ``境）费``), not a group word over one of its columns."""
+    stacks: list[list[Word]] = []
+    for word in sorted(words, key=lambda w: w.top):
+        home = next(
+            (
+                stack
+                for stack in stacks
+                if _directly_under(stack[-1], word)
+                and not _has_orphan_sibling(stack[-1], word, header)
+            ),
+            None,
+        )
+        if home is None:
+            stacks.append([word])
+        else:
+            home.append(word)
+    return stacks
+
+
 def _blank_columns(
     header: list[Word], occupied: list[tuple[float, float]]
 ) -> list[tuple[float, float]]:
-    """Header words over white space are columns printed blank in every row (their wrapped
-    lines are one column); a group word over lower header words is not one, nor a word
-    beside a column that has no header word over it (its own header, centred in a cell
+    """Header cells over white space are columns printed blank in every row (a cell's
+    wrapped lines taken together); a group word over lower header words is not one, nor a
+    cell beside a column that has no header word over it (its own header, centred in a cell
     whose text is flush left or right)."""
-
     leaves = _leaf_words(header)
 
     def headerless(interval: tuple[float, float]) -> bool:
         return not any(_overlap(*interval, w.x0, w.x1) > 0 for w in leaves)
 
     free = []
-    for word in header:
-        margin = DEFAULT_BLANK_MARGIN * word.em
-        if any(_overlap(a - margin, b + margin, word.x0, word.x1) > 0 for a, b in occupied):
+    for stack in _stacks(leaves, header):
+        x0, x1 = min(w.x0 for w in stack), max(w.x1 for w in stack)
+        margin = DEFAULT_BLANK_MARGIN * stack[0].em
+        if any(_overlap(a - margin, b + margin, x0, x1) > 0 for a, b in occupied):
             continue
-        left = [i for i in occupied if i[1] <= word.x0]
-        right = [i for i in occupied if i[0] >= word.x1]
+        left = [i for i in occupied if i[1] <= x0]
+        right = [i for i in occupied if i[0] >= x1]
         if (left and headerless(left[-1])) or (right and headerless(right[0])):
             continue  # the header of a column beside it, centred off its text (类 over 208)
-        reach = word.x1 - word.x0
+        reach = x1 - x0
+        bottom = max(w.bottom for w in stack)
         groups = [
             lower
             for lower in header
-            if lower.top >= word.bottom - 1
-            and _overlap(word.x0 - reach, word.x1 + reach, lower.x0, lower.x1) > 0
+            if lower.top >= bottom - 1
+            and _overlap(x0 - reach, x1 + reach, lower.x0, lower.x1) > 0
             and any(_overlap(a, b, lower.x0, lower.x1) > 0 for a, b in occupied)
         ]
         if not groups:
-            free.append((word.x0, word.x1))
-    merged: list[tuple[float, float]] = []
-    for a, b in sorted(free):
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged
+            free.append((x0, x1))
+    return sorted(free)
 
 
 def column_intervals(body: list[Word], header: list[Word]) -> list[tuple[float, float]]:
@@ -624,6 +666,30 @@ def _row_spans(row: list[Word], lower_of, edges: list[float]) -> dict[Word, tupl
     }
 
 
+def _full_height(words: list[Word], top: float, stacks: list[list[Word]]) -> set[Word]:
+    """Words of header cells as tall as the header below ``top``: a cell's lines (one or a
+    wrapped stack) centred on the middle of that band, as spreadsheets centre them (单位编码
+    beside 本年预算 over its columns; 合计 beside 公务用车购置及运行维护费 over 小计 | 购置费 |
+    运行维护费), with header words above and below its lines in the band (it spans levels).
+    Such a cell stands under no group word of that band."""
+    inside = [w for w in words if w.top >= top - 1]
+    if not inside:
+        return set()
+    middle = (top + max(w.bottom for w in inside)) / 2
+    out: set[Word] = set()
+    for stack in stacks:
+        if stack[0].top < top - 1:
+            continue
+        first, last = min(w.top for w in stack), max(w.bottom for w in stack)
+        em = stack[0].em
+        spans_levels = any(w.top < first - em / 2 for w in inside) and any(
+            w.bottom > last + em / 2 for w in inside
+        )
+        if spans_levels and abs((first + last) / 2 - middle) <= DEFAULT_FULL_HEIGHT_SLACK * em:
+            out.update(stack)
+    return out
+
+
 def header_cells(rows: list[TextRow], edges: list[float]) -> list[HeaderCell]:
     """The header's words as cells over the columns.
 
@@ -633,9 +699,14 @@ def header_cells(rows: list[TextRow], edges: list[float]) -> list[HeaderCell]:
     (``一般公共预算拨款`` / ``收入``)."""
     words = [w for row in rows for w in row.phrases]
     spans: dict[Word, tuple[int, int]] = {}
+    stacks = _stacks(_leaf_words(words), words)
+    full = _full_height(words, min((w.top for w in words), default=0.0), stacks)
 
     def lower_of(word: Word) -> dict[Word, tuple[int, int]]:
-        return {w: span for w, span in spans.items() if w.top >= word.bottom - 1}
+        beside = full | _full_height(words, word.bottom, stacks)
+        return {
+            w: span for w, span in spans.items() if w.top >= word.bottom - 1 and w not in beside
+        }
 
     for row in sorted(rows, key=lambda r: -r.top):  # lowest first: groups see their columns
         spans.update(_row_spans(list(row.phrases), lower_of, edges))

@@ -198,6 +198,42 @@ def cell_text(chars: list[Char]) -> str:
     return "\n".join(lines)
 
 
+def _same_line(a: Char, b: Char) -> bool:
+    """Two glyphs on one text line: their boxes overlap for most of the shorter one's height."""
+    shorter = min(a.bottom - a.top, b.bottom - b.top)
+    return shorter > 0 and _overlap(a.top, a.bottom, b.top, b.bottom) >= 0.7 * shorter
+
+
+def _line_centres(chars: list[Char], col_of: list[int]) -> list[float]:
+    """Per character, the height that chooses its row: the median centre of its text line.
+
+    The glyphs of one line have boxes of different heights: a bracket's (or a descender's)
+    box reaches lower than the ideographs beside it. A label wrapped to overflow its cell
+    (office suites print the last line of ``(5)资本性支出(基本建设)`` flush on the row rule)
+    would lose its closing bracket to the next row if each glyph went by its own centre; the
+    glyphs of one line in one column go into one row, the one most of them are in.
+    """
+    out = [char.yc for char in chars]
+    by_col: dict[int, list[int]] = defaultdict(list)
+    for index, col in enumerate(col_of):
+        by_col[col].append(index)
+    for members in by_col.values():
+        members.sort(key=lambda i: chars[i].yc)
+        lines: list[list[int]] = []
+        for index in members:
+            if lines and _same_line(chars[lines[-1][0]], chars[index]):
+                lines[-1].append(index)
+            else:
+                lines.append([index])
+        for line in lines:
+            if len(line) > 2:
+                centres = sorted(chars[i].yc for i in line)
+                median = centres[len(centres) // 2]
+                for i in line:
+                    out[i] = median
+    return out
+
+
 def build_grid(
     page: PageContent, bbox: tuple[float, float, float, float], method: str = "pdfplumber-grid"
 ) -> RawGrid:
@@ -247,11 +283,9 @@ def build_grid(
     for index in range(n_rows * n_cols):
         members[ds.find(index)].append(index)
     chars_by_root: dict[int, list[Char]] = defaultdict(list)
-    for char in page.chars:
-        if not (x0 - TOL <= char.xc <= x1 + TOL and top - TOL <= char.yc <= bottom + TOL):
-            continue
-        c = min(max(bisect.bisect_right(cols, char.xc) - 1, 0), n_cols - 1)
-        r = min(max(bisect.bisect_right(rows, char.yc) - 1, 0), n_rows - 1)
+    in_cols = [min(max(bisect.bisect_right(cols, ch.xc) - 1, 0), n_cols - 1) for ch in inside_chars]
+    for char, c, y in zip(inside_chars, in_cols, _line_centres(inside_chars, in_cols), strict=True):
+        r = min(max(bisect.bisect_right(rows, y) - 1, 0), n_rows - 1)
         chars_by_root[ds.find(r * n_cols + c)].append(char)
     grid_rows: list[list[GridCell]] = [[] for _ in range(n_rows)]
     for root, indices in members.items():

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 # A segment within this slope tolerance (points) counts as horizontal or vertical.
 AXIS_TOLERANCE = 0.6
+# A loose glyph box taller than this many font sizes spans an outsized declared ascent.
+OUTSIZED_ASCENT = 1.5
 
 
 def has_eof_marker(path: Path) -> bool:
@@ -105,15 +107,34 @@ def _read_chars(page, to_display: Transform) -> list[Char]:
             rect = raw.FS_RECTF()
             if not raw.FPDFText_GetLooseCharBox(textpage, index, rect):
                 continue
-            size = raw.FPDFText_GetFontSize(textpage, index)
+            size = float(raw.FPDFText_GetFontSize(textpage, index))
             xa, ya = to_display(float(rect.left), float(rect.top))
             xb, yb = to_display(float(rect.right), float(rect.bottom))
-            chars.append(
-                Char(text, min(xa, xb), max(xa, xb), min(ya, yb), max(ya, yb), float(size))
-            )
+            top, bottom = min(ya, yb), max(ya, yb)
+            if size > 0 and bottom - top > OUTSIZED_ASCENT * size:
+                top = _em_top(textpage, index, to_display, top, bottom, size)
+            chars.append(Char(text, min(xa, xb), max(xa, xb), top, bottom, size))
     finally:
         textpage.close()
     return chars
+
+
+def _em_top(textpage, index: int, to_display: Transform, top: float, bottom: float, size: float):
+    """The top of a glyph box one font size tall above its descent, for a font declaring an
+    outsized ascent (a FontBBox almost two ems tall): PDFium's loose box then reaches a line
+    above the glyph, and under a wrapped label printed across a row rule its first line is
+    put into the row above. pdfminer (the reference reader) boxes every glyph one em tall
+    from the font's descent; so do we when the box rises from its baseline (upright text)."""
+    import pypdfium2.raw as raw
+
+    x = ctypes.c_double()
+    y = ctypes.c_double()
+    if not raw.FPDFText_GetCharOrigin(textpage, index, ctypes.byref(x), ctypes.byref(y)):
+        return top
+    _, baseline = to_display(x.value, y.value)
+    if top < baseline <= bottom + 0.5 and bottom - baseline <= 0.5 * size:
+        return bottom - size
+    return top
 
 
 def _path_rules(obj, to_display: Transform) -> list[Rule]:
