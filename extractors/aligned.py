@@ -61,6 +61,9 @@ DEFAULT_GROUP_CENTRING = 0.08
 DEFAULT_CROSS_SLACK = 0.25
 # A header cell centred within this many ems of the header's middle is as tall as the header.
 DEFAULT_FULL_HEIGHT_SLACK = 0.6
+# Edges of words are aligned within this many ems; a column edge takes this many words.
+DEFAULT_EDGE_TOLERANCE = 0.2
+DEFAULT_ALIGNED_EDGES = 3
 # Rows of one table are at most this many ems apart.
 DEFAULT_ROW_GAP = 2.5
 # The lines of one wrapped cell are at most this many ems apart (white space between them).
@@ -299,12 +302,24 @@ def _is_fragment(rows: list[TextRow]) -> bool:
     return any(len(row.phrases) >= 4 and sum(p.is_figure for p in row.phrases) >= 2 for row in rows)
 
 
+def _wrapped_head(row: TextRow, below: TextRow) -> bool:
+    """``row`` is the first line of a label wrapped around the figures on ``below``: one word
+    starting an item (a code, 一、, (1)), right above or beside them."""
+    return (
+        len(row.phrases) == 1
+        and bool(_ITEM_START.match(row.phrases[0].text))
+        and below.top - row.bottom <= 0.3 * row.size
+    )
+
+
 def table_runs(rows: list[TextRow]) -> list[list[TextRow]]:
     """Runs of close rows from the first to the last row of at least three words.
 
     Rows of fewer words between those stay (wrapped names and header words, or a heading
-    between two tables, where identification cuts the grid); above the first, rows whose
-    words stand inside the table's width are the upper levels of its header.
+    between two tables, where identification cuts the grid); below the last, rows printing
+    a figure and the tight lines after them (the last records, their labels wrapped around
+    their figures); above the first, rows whose words stand inside the table's width are
+    the upper levels of its header.
     """
     runs: list[list[TextRow]] = []
     for group in _close_groups(rows):
@@ -313,6 +328,21 @@ def table_runs(rows: list[TextRow]) -> list[list[TextRow]]:
             continue
         first, last = strong[0], strong[-1]
         x0, x1 = _extent(group[first : last + 1])
+        figures = [i for i, row in enumerate(group) if row.has_figure and i > last]
+        if figures:  # rows of a wrapped label, its figures on a line of their own
+            last = figures[-1]
+        while (
+            last + 1 < len(group)
+            and group[last].has_figure
+            and len(group[last + 1].phrases) == 1
+            and group[last + 1].top - group[last].bottom <= 0.3 * group[last].size
+        ):
+            last += 1  # the wrapped tail of the last label
+        figures = [i for i, row in enumerate(group) if row.has_figure and i < first]
+        if figures:  # a page that begins with records whose labels wrap around their figures
+            first = figures[0]
+            while first > 0 and _wrapped_head(group[first - 1], group[first]):
+                first -= 1
         while first > 0 and _within(group[first - 1], x0, x1):
             first -= 1
         if last < len(group) - 1 and last - first < MIN_BODY_ROWS:
@@ -340,12 +370,16 @@ def _between(
 
 def header_rows(run: list[TextRow], rules: list[Rule]) -> int:
     """How many rows of the run are its header: those above the first real rule between two
-    rows (a ruled header band), else those before the first row printing a figure."""
+    rows (a ruled header band), else those before the first record printing a figure (its
+    label may start a line above the figures)."""
     x0, x1 = _extent(run)
     for index in range(len(run) - 1):
         if _between(rules, run[index], run[index + 1], x0, x1):
             return index + 1
-    return next((i for i, row in enumerate(run) if row.has_figure), 0)
+    first = next((i for i, row in enumerate(run) if row.has_figure), 0)
+    while first > 0 and _wrapped_head(run[first - 1], run[first]):
+        first -= 1
+    return first
 
 
 # ----------------------------------------------------------------------------- columns
@@ -406,6 +440,57 @@ def _split_under_header(
             parts[-1] = (start, best[2])
             parts.append((best[2], x1))
     return parts
+
+
+def _edge_runs(values: list[float], tolerance: float) -> list[tuple[float, int]]:
+    """Positions many words share (right edges of right-aligned figures, left edges of
+    left-aligned labels), with how many share each."""
+    out: list[tuple[float, int]] = []
+    ordered = sorted(values)
+    start = 0
+    for end in range(1, len(ordered) + 1):
+        if end == len(ordered) or ordered[end] - ordered[start] > tolerance:
+            out.append((sum(ordered[start:end]) / (end - start), end - start))
+            start = end
+    return out
+
+
+def _ragged_left(words: list[Word], em: float) -> bool:
+    """Words ending together but starting apart: right-aligned figures, not codes of one
+    length printed flush left (``20805`` over ``20806``)."""
+    return max((w.x0 for w in words), default=0.0) - min((w.x0 for w in words), default=0.0) > (
+        0.3 * em
+    )
+
+
+def _split_at_alignment(
+    interval: tuple[float, float], body: list[Word]
+) -> list[tuple[float, float]]:
+    """A range where right-aligned figures end just where left-aligned labels begin is two
+    columns (``11.32`` | ``2020年预算下达`` printed touching, no header above to tell): the
+    right edges of several figures of different widths and the left edges of several labels
+    line up there."""
+    x0, x1 = interval
+    inside = [w for w in body if w.x0 >= x0 - 1 and w.x1 <= x1 + 1]
+    if len(inside) < 2 * DEFAULT_ALIGNED_EDGES:
+        return [interval]
+    em = sorted(w.em for w in inside)[len(inside) // 2]
+    tolerance = DEFAULT_EDGE_TOLERANCE * em
+    figures = [w for w in inside if w.is_figure]
+    ends = [
+        (x, n)
+        for x, n in _edge_runs([w.x1 for w in figures], tolerance)
+        if _ragged_left([w for w in figures if abs(w.x1 - x) <= tolerance], em)
+    ]
+    starts = [(x, n) for x, n in _edge_runs([w.x0 for w in inside if not w.is_figure], tolerance)]
+    for right, n_right in sorted(ends, key=lambda e: -e[1]):
+        if n_right < DEFAULT_ALIGNED_EDGES or not x0 + em < right < x1 - em:
+            continue
+        for left, n_left in starts:
+            if n_left >= DEFAULT_ALIGNED_EDGES and -tolerance <= left - right <= em / 2:
+                cut = (right + max(left, right)) / 2
+                return [(x0, cut), *_split_at_alignment((cut, x1), body)]
+    return [interval]
 
 
 def _leaf_words(header: list[Word]) -> list[Word]:
@@ -521,7 +606,8 @@ def column_intervals(body: list[Word], header: list[Word]) -> list[tuple[float, 
     occupied = _coverage(body, max(0, n_rows // 12))
     columns: list[tuple[float, float]] = []
     for interval in occupied:
-        columns.extend(_split_under_header(interval, header, body))
+        for part in _split_under_header(interval, header, body):
+            columns.extend(_split_at_alignment(part, body))
     return sorted(columns + _blank_columns(header, occupied))
 
 
@@ -666,19 +752,25 @@ def _row_spans(row: list[Word], lower_of, edges: list[float]) -> dict[Word, tupl
     }
 
 
-def _full_height(words: list[Word], top: float, stacks: list[list[Word]]) -> set[Word]:
+def _full_height(
+    words: list[Word],
+    top: float,
+    stacks: list[list[Word]],
+    region: tuple[float, float] = (-1e9, 1e9),
+) -> set[Word]:
     """Words of header cells as tall as the header below ``top``: a cell's lines (one or a
     wrapped stack) centred on the middle of that band, as spreadsheets centre them (单位编码
     beside 本年预算 over its columns; 合计 beside 公务用车购置及运行维护费 over 小计 | 购置费 |
-    运行维护费), with header words above and below its lines in the band (it spans levels).
+    运行维护费), with header words above and below its lines in the band (it spans levels);
+    ``region`` limits the band to the x range around a group word.
     Such a cell stands under no group word of that band."""
-    inside = [w for w in words if w.top >= top - 1]
+    inside = [w for w in words if w.top >= top - 1 and _overlap(*region, w.x0, w.x1) > 0]
     if not inside:
         return set()
     middle = (top + max(w.bottom for w in inside)) / 2
     out: set[Word] = set()
     for stack in stacks:
-        if stack[0].top < top - 1:
+        if stack[0].top < top - 1 or not any(w in inside for w in stack):
             continue
         first, last = min(w.top for w in stack), max(w.bottom for w in stack)
         em = stack[0].em
@@ -703,7 +795,8 @@ def header_cells(rows: list[TextRow], edges: list[float]) -> list[HeaderCell]:
     full = _full_height(words, min((w.top for w in words), default=0.0), stacks)
 
     def lower_of(word: Word) -> dict[Word, tuple[int, int]]:
-        beside = full | _full_height(words, word.bottom, stacks)
+        reach = word.x1 - word.x0
+        beside = full | _full_height(words, word.bottom, stacks, (word.x0 - reach, word.x1 + reach))
         return {
             w: span for w, span in spans.items() if w.top >= word.bottom - 1 and w not in beside
         }
