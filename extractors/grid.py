@@ -199,9 +199,10 @@ def cell_text(chars: list[Char]) -> str:
 
 
 def _same_line(a: Char, b: Char) -> bool:
-    """Two glyphs on one text line: their boxes overlap for most of the shorter one's height."""
+    """Two glyphs on one text line: their boxes overlap for (nearly) all the shorter one's height
+    (the overflowing lines of two wrapped labels printed over each other overlap less)."""
     shorter = min(a.bottom - a.top, b.bottom - b.top)
-    return shorter > 0 and _overlap(a.top, a.bottom, b.top, b.bottom) >= 0.7 * shorter
+    return shorter > 0 and _overlap(a.top, a.bottom, b.top, b.bottom) >= 0.9 * shorter
 
 
 def _line_centres(chars: list[Char], col_of: list[int]) -> list[float]:

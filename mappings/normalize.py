@@ -430,8 +430,14 @@ def coded_blocks(frame: Frame, blocks: list[CodedBlock]) -> list[Frame]:
 
 def _label_total(texts: list[str], roles: list[str | None], vocab: Vocabulary) -> str:
     """A total label printed across the code columns (``合计``, ``人员经费合计`` in a cell
-    spanning 类/款/名称 has its text in the first of them), read when the name is blank."""
-    text = next((t for t, r in zip(texts, roles, strict=True) if r in LABEL_ROLES and t), "")
+    spanning 类/款/名称 has its text in the first of them), read when the name is blank.
+
+    A row-number column (序号) before the code columns numbers the total row too
+    (``1 | 合计 | … | 198.94``): its number is not the label."""
+    text = next(
+        (t for t, r in zip(texts, roles, strict=True) if r in LABEL_ROLES and r != "seq" and t),
+        "",
+    )
     return text if total_name(text, vocab) else ""
 
 

@@ -287,3 +287,41 @@ def test_find_table_regions_ignores_lone_and_short_rules():
         Rule("v", 500, 100, 140),
     ]
     assert find_table_regions(box) == [(50, 100, 500, 140)]
+
+
+# --------------------------------------------------------------------------- rows of glyphs
+
+
+def _glyphs(text, x, top, bottom, tall="()", tall_bottom=None):
+    """One text line of 12 pt glyphs; brackets' boxes reach ``tall_bottom`` (below the rest)."""
+    from extractors.base import Char
+
+    out = []
+    for ch in text:
+        low = tall_bottom if ch in tall and tall_bottom is not None else bottom
+        out.append(Char(ch, x, x + 12, top, low, 12.0))
+        x += 12
+    return out
+
+
+def test_a_text_line_goes_into_one_row_though_its_bracket_hangs_below_the_rule():
+    """A wrapped label printed flush on the row rule (``(5)资本性支出(基本建设)``, its last line
+    overflowing its cell): the closing bracket's box reaches lower than the ideographs beside
+    it, its own centre falls below the rule; the line still goes whole into its row."""
+    from extractors.base import PageContent, Rule
+    from extractors.grid import build_grid
+
+    rules = [Rule("h", y, 100, 400) for y in (100, 120, 140.25, 160)]
+    rules += [Rule("v", x, 100, 160) for x in (100, 300, 400)]
+    chars = (
+        _glyphs("(5)资本性支出(基", 102, 116.8, 127.8, tall_bottom=129.4)
+        + _glyphs("本建设)", 102, 134.0, 144.9, tall_bottom=146.6)  # ')' centre 140.3
+        + _glyphs("(6)资本性支出", 102, 145.6, 156.6, tall_bottom=158.2)
+    )
+    page = PageContent(1, 500, 300, chars, rules, [], "text")
+    grid = build_grid(page, (100, 100, 400, 160))
+    assert [grid.row_texts(i)[0] for i in range(len(grid.rows))] == [
+        "",
+        "(5)资本性支出(基\n本建设)",
+        "(6)资本性支出",
+    ]

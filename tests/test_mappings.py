@@ -387,3 +387,13 @@ def test_code_lists_are_consistent(classification):
     for year in range(2015, 2031):
         valid = [e.code for e in entries if e.valid_in(year)]
         assert len(valid) == len(set(valid)), f"{classification} {year}: overlapping names"
+
+
+def test_a_total_row_numbered_in_a_row_number_column_keeps_its_label():
+    """``1 | 合计 | | | 198.94``: the 合计 spans the 类/款/项 columns after a 序号 column; the
+    row number is not the label."""
+    from mappings.normalize import _label_total
+
+    roles = ["seq", "code_lei", "code_kuan", "code_xiang", "name", "total"]
+    texts = ["1", "合计", "", "", "", "198.94"]
+    assert _label_total(texts, roles, vocabulary()) == "合计"
