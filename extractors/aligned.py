@@ -525,15 +525,31 @@ def _directly_under(upper: Word, lower: Word) -> bool:
     )
 
 
+def _chain(upper: Word, words: list[Word]) -> list[Word]:
+    """``upper`` and the words each right under the last, one to one: a cell's wrapped lines
+    if it is one."""
+    chain = [upper]
+    while True:
+        under = [w for w in words if w is not chain[-1] and _directly_under(chain[-1], w)]
+        if len(under) != 1:
+            return chain
+        chain.append(under[0])
+
+
 def _has_orphan_sibling(upper: Word, lower: Word, words: list[Word]) -> bool:
     """A word beside ``lower`` on its baseline, under ``upper``'s reach (its width either side),
-    with no word anywhere above it: ``upper`` is a group word over both (基本支出 over 小计 |
-    人员经费 | 公用经费), not a cell wrapped onto ``lower``'s line."""
+    with no word anywhere above it and not centred level with the lines ``upper`` would wrap
+    onto: ``upper`` is a group word over both (基本支出 over 小计 | 人员经费 | 公用经费), not a
+    cell wrapped onto ``lower``'s line (用事业基金 / 弥补收支差 / 额 beside 上年结转, both
+    centred in the header)."""
     reach = upper.x1 - upper.x0
+    chain = _chain(upper, words)
+    middle = (chain[0].top + chain[-1].bottom) / 2
     return any(
         other is not lower
         and abs(other.yc - lower.yc) <= DEFAULT_BASELINE_TOLERANCE * lower.em
         and _overlap(upper.x0 - reach, upper.x1 + reach, other.x0, other.x1) > 0
+        and abs(other.yc - middle) > DEFAULT_FULL_HEIGHT_SLACK * other.em
         and not any(
             above.bottom <= other.top + 1 and _overlap(above.x0, above.x1, other.x0, other.x1) > 0
             for above in words
@@ -794,7 +810,11 @@ def header_cells(rows: list[TextRow], edges: list[float]) -> list[HeaderCell]:
     stacks = _stacks(_leaf_words(words), words)
     full = _full_height(words, min((w.top for w in words), default=0.0), stacks)
 
+    wrapped = {w for stack in stacks if len(stack) > 1 for w in stack}
+
     def lower_of(word: Word) -> dict[Word, tuple[int, int]]:
+        if word in wrapped:  # a line of a wrapped cell is over no other cell
+            return {}
         reach = word.x1 - word.x0
         beside = full | _full_height(words, word.bottom, stacks, (word.x0 - reach, word.x1 + reach))
         return {
