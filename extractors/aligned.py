@@ -537,19 +537,20 @@ def _chain(upper: Word, words: list[Word]) -> list[Word]:
 
 
 def _has_orphan_sibling(upper: Word, lower: Word, words: list[Word]) -> bool:
-    """A word beside ``lower`` on its baseline, under ``upper``'s reach (its width either side),
+    """A word beside ``lower`` on its baseline, under ``upper``'s reach (twice its width either
+    side),
     with no word anywhere above it and not centred level with the lines ``upper`` would wrap
     onto: ``upper`` is a group word over both (基本支出 over 小计 | 人员经费 | 公用经费), not a
     cell wrapped onto ``lower``'s line (用事业基金 / 弥补收支差 / 额 beside 上年结转, both
     centred in the header)."""
-    reach = upper.x1 - upper.x0
+    reach = 2 * (upper.x1 - upper.x0)
     chain = _chain(upper, words)
     middle = (chain[0].top + chain[-1].bottom) / 2
     return any(
         other is not lower
         and abs(other.yc - lower.yc) <= DEFAULT_BASELINE_TOLERANCE * lower.em
         and _overlap(upper.x0 - reach, upper.x1 + reach, other.x0, other.x1) > 0
-        and abs(other.yc - middle) > DEFAULT_FULL_HEIGHT_SLACK * other.em
+        and abs(other.yc - middle) > DEFAULT_BASELINE_TOLERANCE * other.em
         and not any(
             above.bottom <= other.top + 1 and _overlap(above.x0, above.x1, other.x0, other.x1) > 0
             for above in words
