@@ -312,14 +312,26 @@ def _wrapped_head(row: TextRow, below: TextRow) -> bool:
     )
 
 
-def table_runs(rows: list[TextRow]) -> list[list[TextRow]]:
+def _top_rule(rules: list[Rule], row: TextRow, x0: float, x1: float) -> float | None:
+    """The y of the nearest rule above ``row`` drawn across most of the table (its top rule)."""
+    above = [
+        r.pos
+        for r in rules
+        if r.orientation == "h"
+        and r.pos <= row.top + 1
+        and _overlap(r.start, r.end, x0, x1) >= 0.5 * (x1 - x0)
+    ]
+    return max(above, default=None)
+
+
+def table_runs(rows: list[TextRow], rules: list[Rule] | None = None) -> list[list[TextRow]]:
     """Runs of close rows from the first to the last row of at least three words.
 
     Rows of fewer words between those stay (wrapped names and header words, or a heading
     between two tables, where identification cuts the grid); below the last, rows printing
     a figure and the tight lines after them (the last records, their labels wrapped around
-    their figures); above the first, rows whose words stand inside the table's width are
-    the upper levels of its header.
+    their figures); above the first, rows below the table's top rule, or (no rule) rows
+    whose words stand inside the table's width, are the upper levels of its header.
     """
     runs: list[list[TextRow]] = []
     for group in _close_groups(rows):
@@ -343,7 +355,11 @@ def table_runs(rows: list[TextRow]) -> list[list[TextRow]]:
             first = figures[0]
             while first > 0 and _wrapped_head(group[first - 1], group[first]):
                 first -= 1
-        while first > 0 and _within(group[first - 1], x0, x1):
+        top_rule = _top_rule(rules or [], group[first], x0, x1)
+        while first > 0 and (
+            _within(group[first - 1], x0, x1)
+            or (top_rule is not None and group[first - 1].top >= top_rule - 1)
+        ):
             first -= 1
         if last < len(group) - 1 and last - first < MIN_BODY_ROWS:
             last += 1  # a two-row fragment may end with a row of fewer words
@@ -1070,7 +1086,7 @@ def find_aligned_tables(page: PageContent, taken: list[Box]) -> list[tuple[Box, 
     each one's box and the rules to build its grid with (the page's own plus inferred ones)."""
     chars = [c for c in page.chars if c.upright and not _inside(c, taken)]
     out = []
-    for run in table_runs(text_rows(chars)):
+    for run in table_runs(text_rows(chars), page.rules):
         n_header = header_rows(run, page.rules)
         if len(run) - n_header < 1 or (len(run) - n_header < MIN_BODY_ROWS and n_header):
             continue
