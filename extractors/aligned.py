@@ -553,20 +553,22 @@ def _chain(upper: Word, words: list[Word]) -> list[Word]:
 
 
 def _has_orphan_sibling(upper: Word, lower: Word, words: list[Word]) -> bool:
-    """A word beside ``lower`` on its baseline, under ``upper``'s reach (twice its width either
-    side),
-    with no word anywhere above it and not centred level with the lines ``upper`` would wrap
-    onto: ``upper`` is a group word over both (基本支出 over 小计 | 人员经费 | 公用经费), not a
-    cell wrapped onto ``lower``'s line (用事业基金 / 弥补收支差 / 额 beside 上年结转, both
-    centred in the header)."""
+    """A word beside the cell ``lower`` starts (its wrapped lines included), under ``upper``'s
+    reach (twice its width either side), with no word anywhere above it, centred level with
+    that cell and not with ``upper``'s lines and that cell together: ``upper`` is a group word
+    over both (基本支出 over 小计 | 人员经费 | 公用经费; 公务用车购置及运行费 over 小计 |
+    公务用车购 / 置费 | 公务用车运行费), not a cell wrapped onto ``lower``'s line
+    (用事业基金 / 弥补收支差 / 额 beside 上年结转, both centred in the header)."""
     reach = 2 * (upper.x1 - upper.x0)
-    chain = _chain(upper, words)
-    middle = (chain[0].top + chain[-1].bottom) / 2
+    cell = _chain(lower, words)
+    cell_middle = (cell[0].top + cell[-1].bottom) / 2
+    whole_middle = (upper.top + cell[-1].bottom) / 2
     return any(
-        other is not lower
-        and abs(other.yc - lower.yc) <= DEFAULT_BASELINE_TOLERANCE * lower.em
+        other is not upper
+        and other not in cell
+        and abs(other.yc - cell_middle) <= DEFAULT_BASELINE_TOLERANCE * other.em
+        and abs(other.yc - whole_middle) > DEFAULT_BASELINE_TOLERANCE * other.em
         and _overlap(upper.x0 - reach, upper.x1 + reach, other.x0, other.x1) > 0
-        and abs(other.yc - middle) > DEFAULT_BASELINE_TOLERANCE * other.em
         and not any(
             above.bottom <= other.top + 1 and _overlap(above.x0, above.x1, other.x0, other.x1) > 0
             for above in words
@@ -824,7 +826,8 @@ def header_cells(rows: list[TextRow], edges: list[float]) -> list[HeaderCell]:
     (``一般公共预算拨款`` / ``收入``)."""
     words = [w for row in rows for w in row.phrases]
     spans: dict[Word, tuple[int, int]] = {}
-    stacks = _stacks(_leaf_words(words), words)
+    leaves = set(_leaf_words(words))
+    stacks = _stacks([w for w in words if w in leaves], words)
     full = _full_height(words, min((w.top for w in words), default=0.0), stacks)
 
     wrapped = {w for stack in stacks if len(stack) > 1 for w in stack}
@@ -832,11 +835,14 @@ def header_cells(rows: list[TextRow], edges: list[float]) -> list[HeaderCell]:
     def lower_of(word: Word) -> dict[Word, tuple[int, int]]:
         if word in wrapped:  # a line of a wrapped cell is over no other cell
             return {}
+        below = {w: span for w, span in spans.items() if w.top >= word.bottom - 1 and w not in full}
         reach = word.x1 - word.x0
-        beside = full | _full_height(words, word.bottom, stacks, (word.x0 - reach, word.x1 + reach))
-        return {
-            w: span for w, span in spans.items() if w.top >= word.bottom - 1 and w not in beside
+        beside = {
+            w
+            for w in _full_height(words, word.bottom, stacks, (word.x0 - reach, word.x1 + reach))
+            if _overlap(word.x0 - w.em, word.x1 + w.em, w.x0, w.x1) <= 0
         }
+        return {w: span for w, span in below.items() if w not in beside}
 
     for row in sorted(rows, key=lambda r: -r.top):  # lowest first: groups see their columns
         spans.update(_row_spans(list(row.phrases), lower_of, edges))
