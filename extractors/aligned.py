@@ -598,6 +598,18 @@ def _stacks(words: list[Word], header: list[Word]) -> list[list[Word]]:
     return stacks
 
 
+def _centred_over_lower(stack: list[Word], header: list[Word]) -> bool:
+    """Header words lower than the cell stand on both sides of it, nearer than the words
+    beside it on its own level: a group word (收入 over 项目 | 预算数), not a column's header."""
+    top, bottom = min(w.top for w in stack), max(w.bottom for w in stack)
+    x0, x1 = min(w.x0 for w in stack), max(w.x1 for w in stack)
+    level = [w for w in header if w not in stack and _overlap(w.top, w.bottom, top, bottom) > 0]
+    left = max((w.x1 for w in level if w.x1 <= x0 + 1), default=-1e9)
+    right = min((w.x0 for w in level if w.x0 >= x1 - 1), default=1e9)
+    lower = [w for w in header if w.top >= bottom - 1 and left <= w.x0 and w.x1 <= right]
+    return any(w.x1 <= x0 + 1 for w in lower) and any(w.x0 >= x1 - 1 for w in lower)
+
+
 def _blank_columns(
     header: list[Word], occupied: list[tuple[float, float]]
 ) -> list[tuple[float, float]]:
@@ -620,16 +632,7 @@ def _blank_columns(
         right = [i for i in occupied if i[0] >= x1]
         if (left and headerless(left[-1])) or (right and headerless(right[0])):
             continue  # the header of a column beside it, centred off its text (类 over 208)
-        reach = x1 - x0
-        bottom = max(w.bottom for w in stack)
-        groups = [
-            lower
-            for lower in header
-            if lower.top >= bottom - 1
-            and _overlap(x0 - reach, x1 + reach, lower.x0, lower.x1) > 0
-            and any(_overlap(a, b, lower.x0, lower.x1) > 0 for a, b in occupied)
-        ]
-        if not groups:
+        if not _centred_over_lower(stack, header):
             free.append((x0, x1))
     return sorted(free)
 
@@ -1094,8 +1097,9 @@ def find_aligned_tables(page: PageContent, taken: list[Box]) -> list[tuple[Box, 
     out = []
     for run in table_runs(text_rows(chars), page.rules):
         n_header = header_rows(run, page.rules)
-        if len(run) - n_header < 1 or (len(run) - n_header < MIN_BODY_ROWS and n_header):
-            continue
+        body = run[n_header:]
+        if not body or (len(body) < MIN_BODY_ROWS and n_header and not _is_fragment(body)):
+            continue  # a header over one row is a table when that row prints figures
         inferred = infer_rules(run, n_header, page.rules)
         if inferred is None:
             continue
