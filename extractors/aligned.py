@@ -790,6 +790,24 @@ def _row_spans(row: list[Word], lower_of, edges: list[float]) -> dict[Word, tupl
     }
 
 
+def _level_siblings(group: Word, stacks: list[list[Word]], words: list[Word]) -> set[Word]:
+    """Lower cells centred on the band from ``group``'s own line down to the header's bottom
+    (around it: twice its width either side): tall cells that start on its level, its
+    siblings under a common parent (合计 and 因公出国（境）费 beside 公务用车购置及运行维护费,
+    all under 本年预算), not cells under it (its children are centred lower)."""
+    reach = 2 * (group.x1 - group.x0)
+    region = [w for w in words if _overlap(group.x0 - reach, group.x1 + reach, w.x0, w.x1) > 0]
+    middle = (group.top + max(w.bottom for w in region)) / 2
+    out: set[Word] = set()
+    for stack in stacks:
+        if stack[0].top < group.bottom - 1 or not any(w in region for w in stack):
+            continue
+        centre = (min(w.top for w in stack) + max(w.bottom for w in stack)) / 2
+        if abs(centre - middle) <= DEFAULT_FULL_HEIGHT_SLACK * stack[0].em:
+            out.update(stack)
+    return out
+
+
 def _full_height(
     words: list[Word],
     top: float,
@@ -839,10 +857,9 @@ def header_cells(rows: list[TextRow], edges: list[float]) -> list[HeaderCell]:
         if word in wrapped:  # a line of a wrapped cell is over no other cell
             return {}
         below = {w: span for w, span in spans.items() if w.top >= word.bottom - 1 and w not in full}
-        reach = word.x1 - word.x0
         beside = {
             w
-            for w in _full_height(words, word.bottom, stacks, (word.x0 - reach, word.x1 + reach))
+            for w in _level_siblings(word, stacks, words)
             if _overlap(word.x0 - w.em, word.x1 + w.em, w.x0, w.x1) <= 0
         }
         return {w: span for w, span in below.items() if w not in beside}
