@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CORPUS ?= ../shared/corpus/dev
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench bench-real bench-regions bench-ablation bench-scale bench-ocr sample clean
+.PHONY: install demo test lint format bench bench-real bench-regions bench-ablation bench-borderless bench-scale bench-ocr sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,12 @@ bench-regions: $(STAMP)  ## provinces without a template: tables found with the 
 	rm -rf benchmarks/out/regions
 	$(BIN)/disclosures ingest ../shared/corpus/real-regions --curated benchmarks/out/regions/curated ; test $$? -le 1
 	$(BIN)/python -m benchmarks.regions --curated benchmarks/out/regions/curated
+
+bench-borderless: $(STAMP)  ## dev-wide: line items by grid style, row recall of the structure readers, s/page by grid style
+	rm -rf benchmarks/out/dev-wide
+	$(BIN)/disclosures ingest ../shared/corpus/dev-wide --curated benchmarks/out/dev-wide/curated ; test $$? -le 1
+	$(BIN)/python -m benchmarks.score --curated benchmarks/out/dev-wide/curated --corpus ../shared/corpus/dev-wide
+	$(BIN)/python -m benchmarks.borderless --corpus ../shared/corpus/dev-wide --json benchmarks/out/dev-wide/borderless.json
 
 bench-ablation: $(STAMP)  ## dev and real corpora read with templates switched off (generic path alone)
 	rm -rf benchmarks/out/ablation

@@ -97,43 +97,26 @@ _ITEM_START = re.compile(
 Box = tuple[float, float, float, float]
 
 
-@dataclass(frozen=True, slots=True)
 class Word:
-    """Characters of one baseline with no wide gap between them: one cell's text on a line."""
+    """Characters of one baseline with no wide gap between them: one cell's text on a line.
 
-    chars: tuple[Char, ...]
+    Its extent, size and text are computed once (the structure reader asks for them many
+    times); words compare by identity, each is one place on the page."""
 
-    @property
-    def text(self) -> str:
-        return "".join(c.text for c in self.chars).strip()
+    __slots__ = ("bottom", "chars", "em", "is_figure", "text", "top", "x0", "x1", "yc")
 
-    @property
-    def x0(self) -> float:
-        return self.chars[0].x0
+    def __init__(self, chars: tuple[Char, ...]) -> None:
+        self.chars = chars
+        self.text = "".join(c.text for c in chars).strip()
+        self.x0, self.x1 = chars[0].x0, chars[-1].x1
+        self.top = min(c.top for c in chars)
+        self.bottom = max(c.bottom for c in chars)
+        self.yc = (self.top + self.bottom) / 2
+        self.em = max(max(c.size for c in chars), self.bottom - self.top, 4.0)
+        self.is_figure = bool(_FIGURE.match(self.text.replace(" ", "")))
 
-    @property
-    def x1(self) -> float:
-        return self.chars[-1].x1
-
-    @property
-    def top(self) -> float:
-        return min(c.top for c in self.chars)
-
-    @property
-    def bottom(self) -> float:
-        return max(c.bottom for c in self.chars)
-
-    @property
-    def yc(self) -> float:
-        return (self.top + self.bottom) / 2
-
-    @property
-    def em(self) -> float:
-        return max(max(c.size for c in self.chars), self.bottom - self.top, 4.0)
-
-    @property
-    def is_figure(self) -> bool:
-        return bool(_FIGURE.match(self.text.replace(" ", "")))
+    def __repr__(self) -> str:
+        return f"Word({self.text!r}, {self.x0:.1f}-{self.x1:.1f}, {self.top:.1f}-{self.bottom:.1f})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,15 +220,19 @@ def _resplit(word: Word, gap: float) -> list[Word]:
 
 
 def _baselines(chars: list[Char]) -> list[list[Char]]:
-    """Characters grouped by baseline (vertical centres within the tolerance), top to bottom."""
+    """Characters grouped by baseline (vertical centres within the tolerance of the row's
+    mean centre), top to bottom."""
     rows: list[list[Char]] = []
+    total = 0.0
     for char in sorted(chars, key=lambda c: c.yc):
         size = max(char.size, char.bottom - char.top, 4.0)
         tolerance = max(2.0, DEFAULT_BASELINE_TOLERANCE * size)
-        if rows and abs(char.yc - sum(c.yc for c in rows[-1]) / len(rows[-1])) <= tolerance:
+        if rows and abs(char.yc - total / len(rows[-1])) <= tolerance:
             rows[-1].append(char)
+            total += char.yc
         else:
             rows.append([char])
+            total = char.yc
     return rows
 
 
@@ -727,11 +714,17 @@ def _group_span(
     below = {k for a, b in lower.values() for k in range(a, b + 1)}
     centre = (word.x0 + word.x1) / 2
 
+    extents: dict[tuple[int, int], tuple[float, float]] = {}
+
     def extent(span: tuple[int, int]) -> tuple[float, float]:
-        inside = [w for w, (a, b) in lower.items() if span[0] <= a and b <= span[1]]
-        if not inside:
-            return edges[span[0]], edges[span[1] + 1]
-        return min(w.x0 for w in inside), max(w.x1 for w in inside)
+        if span not in extents:
+            inside = [w for w, (a, b) in lower.items() if span[0] <= a and b <= span[1]]
+            extents[span] = (
+                (min(w.x0 for w in inside), max(w.x1 for w in inside))
+                if inside
+                else (edges[span[0]], edges[span[1] + 1])
+            )
+        return extents[span]
 
     def offset(span: tuple[int, int]) -> float:
         left, right = extent(span)
@@ -765,6 +758,7 @@ def _row_spans(row: list[Word], lower_of, edges: list[float]) -> dict[Word, tupl
     n = len(edges) - 1
     ordered = sorted(row, key=lambda w: w.x0)
     owns = [_cell_columns(w.x0, w.x1, edges) for w in ordered]
+    lowers = {w: lower_of(w) for w in ordered}
     limits = [[0, n - 1] for _ in ordered]
     for i in range(len(ordered) - 1):
         left, right = ordered[i], ordered[i + 1]
@@ -774,10 +768,10 @@ def _row_spans(row: list[Word], lower_of, edges: list[float]) -> dict[Word, tupl
         best: tuple[int, float, int] | None = None
         for cut in range(first, last + 1):
             span_left, off_left = _group_span(
-                left, owns[i], lower_of(left), (limits[i][0], cut - 1), edges
+                left, owns[i], lowers[left], (limits[i][0], cut - 1), edges
             )
             span_right, off_right = _group_span(
-                right, owns[i + 1], lower_of(right), (cut, limits[i + 1][1]), edges
+                right, owns[i + 1], lowers[right], (cut, limits[i + 1][1]), edges
             )
             uncovered = max(0, span_right[0] - span_left[1] - 1)
             if best is None or (uncovered, off_left + off_right) < best[:2]:
@@ -785,7 +779,7 @@ def _row_spans(row: list[Word], lower_of, edges: list[float]) -> dict[Word, tupl
         assert best is not None
         limits[i][1], limits[i + 1][0] = best[2] - 1, best[2]
     return {
-        word: _group_span(word, own, lower_of(word), (lo, hi), edges)[0]
+        word: _group_span(word, own, lowers[word], (lo, hi), edges)[0]
         for word, own, (lo, hi) in zip(ordered, owns, limits)
     }
 
@@ -925,19 +919,15 @@ def _components(blocks: list[Block]) -> list[list[Block]]:
     """Blocks that overlap vertically (by a third of the shorter) are one record."""
     ordered = sorted(blocks, key=lambda b: b.top)
     records: list[list[Block]] = []
-    bottom = -1e9
+    bottom, shortest = -1e9, 0.0
     for block in ordered:
         height = block.bottom - block.top
-        if (
-            records
-            and block.top < bottom
-            and bottom - block.top >= min(height, min(b.bottom - b.top for b in records[-1])) / 3
-        ):
+        if records and block.top < bottom and bottom - block.top >= min(height, shortest) / 3:
             records[-1].append(block)
-            bottom = max(bottom, block.bottom)
+            bottom, shortest = max(bottom, block.bottom), min(shortest, height)
         else:
             records.append([block])
-            bottom = block.bottom
+            bottom, shortest = block.bottom, height
     return records
 
 
@@ -1052,6 +1042,24 @@ def _header_rules(
     return rules
 
 
+def _joined(rules: list[Rule]) -> list[Rule]:
+    """Collinear rule segments that touch, as one (a vertical drawn row by row is one line):
+    the grid builder looks rules up by position, fewer segments are found faster."""
+    out: list[Rule] = []
+    for rule in sorted(rules, key=lambda r: (r.orientation, round(r.pos, 3), r.start)):
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and last.orientation == rule.orientation
+            and abs(last.pos - rule.pos) < 1e-3
+            and rule.start <= last.end + 1e-3
+        ):
+            out[-1] = Rule(last.orientation, last.pos, last.start, max(last.end, rule.end))
+        else:
+            out.append(rule)
+    return out
+
+
 def infer_rules(
     run: list[TextRow], n_header: int, rules: list[Rule]
 ) -> tuple[Box, list[Rule]] | None:
@@ -1100,7 +1108,7 @@ def infer_rules(
         words = [w for w in body_words if y0 <= w.yc <= y1]
         cuts = _body_cuts(words, bounds)
         virtual.extend(Rule("v", x, y0, y1) for x, cut in zip(bounds, cuts) if cut)
-    return (x0, top, x1, bottom), virtual
+    return (x0, top, x1, bottom), _joined(virtual)
 
 
 def _inside(char: Char, boxes: list[Box]) -> bool:

@@ -158,8 +158,22 @@ def _representatives(groups: list[list[float]]) -> list[float]:
     return out
 
 
-def _covers_any(rules: list[Rule], positions: list[float], start: float, end: float) -> bool:
-    return any(_covers(rules, pos, start, end) for pos in positions)
+class _RuleIndex:
+    """Rules sorted by position, so the ones at a position are found by bisection (a
+    borderless table's inferred grid has a rule segment per cell edge)."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = sorted(rules, key=lambda r: r.pos)
+        self.positions = [r.pos for r in self.rules]
+
+    def near(self, pos: float) -> list[Rule]:
+        lo = bisect.bisect_left(self.positions, pos - TOL)
+        hi = bisect.bisect_right(self.positions, pos + TOL)
+        return self.rules[lo:hi]
+
+
+def _covers_any(rules: _RuleIndex, positions: list[float], start: float, end: float) -> bool:
+    return any(_covers(rules.near(pos), pos, start, end) for pos in positions)
 
 
 def _sizes_from_boxes(chars: list[Char]) -> float | None:
@@ -266,10 +280,11 @@ def build_grid(
     cols = _representatives(col_groups)
     rows = _representatives(row_groups)
     n_rows, n_cols = len(rows) - 1, len(cols) - 1
+    index_h, index_v = _RuleIndex(inside_h), _RuleIndex(inside_v)
     ds = _DisjointSet(n_rows * n_cols)
     for r in range(n_rows):
         y0, y1 = rows[r], rows[r + 1]
-        separators = [_covers_any(inside_v, col_groups[c + 1], y0, y1) for c in range(n_cols - 1)]
+        separators = [_covers_any(index_v, col_groups[c + 1], y0, y1) for c in range(n_cols - 1)]
         if not any(separators):
             # a row drawn with horizontal rules only: columns come from the ruled header
             separators = [True] * (n_cols - 1)
@@ -278,7 +293,7 @@ def build_grid(
                 ds.union(r * n_cols + c, r * n_cols + c + 1)
     for r in range(n_rows - 1):
         for c in range(n_cols):
-            if not _covers_any(inside_h, row_groups[r + 1], cols[c], cols[c + 1]):
+            if not _covers_any(index_h, row_groups[r + 1], cols[c], cols[c + 1]):
                 ds.union(r * n_cols + c, (r + 1) * n_cols + c)
     members: dict[int, list[int]] = defaultdict(list)
     for index in range(n_rows * n_cols):
