@@ -279,6 +279,15 @@ LINE_ITEMS = Dataset(
             "OCR confidence of the figure (0-1, lowest of its characters); empty when read from the PDF's text layer",
             extra=True,
         ),
+        Column(
+            "placement",
+            "string",
+            "定位方式",
+            "how the figure's cell was placed: the reader of its page's grid (pdfium-grid: drawn "
+            "rules; pdfium-aligned: rebuilt from the text's alignment, no rules; ocr-*: the same "
+            "on OCR boxes; camelot-*: the fallback reader)",
+            extra=True,
+        ),
     ),
     foreign_keys=(("doc_id", "documents", "doc_id"),),
 )

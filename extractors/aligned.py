@@ -459,8 +459,11 @@ def _edge_runs(values: list[float], tolerance: float) -> list[tuple[float, int]]
 
 
 def _ragged_left(words: list[Word], em: float) -> bool:
-    """Words ending together but starting apart: right-aligned figures, not codes of one
-    length printed flush left (``20805`` over ``20806``)."""
+    """Words ending together as amounts do: starting apart (right-aligned), or all printed
+    with decimals or thousands separators; not codes of one length printed flush left
+    (``20805`` over ``20806``)."""
+    if words and all("." in w.text or "," in w.text for w in words):
+        return True
     return max((w.x0 for w in words), default=0.0) - min((w.x0 for w in words), default=0.0) > (
         0.3 * em
     )
@@ -950,8 +953,24 @@ def _cut_double_figures(record: list[Block]) -> list[list[Block]]:
     return [part for part in parts if part]
 
 
+def _cut_at_bounds(word: Word, bounds: list[float]) -> list[Word]:
+    """A word crossing column boundaries, cut there where a figure meets its neighbour
+    (``323.452020年预算下达`` is ``323.45`` | ``2020年预算下达`` where the amount column ends);
+    a label running on into an empty cell stays whole."""
+    for x in bounds:
+        if _crosses(word, x) and not _overflows(word, x):
+            cut = next((i for i, c in enumerate(word.chars) if c.xc >= x), 0)
+            if 0 < cut < len(word.chars):
+                left, right = Word(word.chars[:cut]), Word(word.chars[cut:])
+                return [left, *_cut_at_bounds(right, bounds)] if left.text else [right]
+    return [word]
+
+
 def record_bands(body: list[Word], edges: list[float]) -> list[tuple[float, float]]:
-    """The vertical extent of each record of the body, top to bottom."""
+    """The vertical extent of each record of the body, top to bottom (words cut at the
+    column boundaries first, so a figure touching the next cell is a figure)."""
+    bounds = edges[1:-1]
+    body = [part for word in body for part in _cut_at_bounds(word, bounds) if part.text]
     bands = []
     for record in _components(_blocks(body, edges)):
         for part in _cut_double_figures(record):

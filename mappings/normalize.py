@@ -68,6 +68,7 @@ class LineItem:
     page: int
     column: str = ""
     row_label: str = ""
+    placement: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -288,6 +289,7 @@ def _make_item(
         page=frame.grid.page,
         column="/".join(column),
         row_label=clean_label(row_label),
+        placement=frame.grid.method,
     )
 
 
