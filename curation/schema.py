@@ -283,9 +283,10 @@ LINE_ITEMS = Dataset(
             "placement",
             "string",
             "定位方式",
-            "how the figure's cell was placed: the reader of its page's grid (pdfium-grid: drawn "
-            "rules; pdfium-aligned: rebuilt from the text's alignment, no rules; ocr-*: the same "
-            "on OCR boxes; camelot-*: the fallback reader)",
+            "how the figure's cell was placed: ruled (by the rules drawn on the page), aligned "
+            "(rebuilt from the alignment of the text, the table has no rules there), or the "
+            "fallback reader that read the table (camelot-lattice, camelot-stream); OCR'd "
+            "figures also carry a confidence",
             extra=True,
         ),
     ),

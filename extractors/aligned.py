@@ -542,6 +542,16 @@ def _chain(upper: Word, words: list[Word]) -> list[Word]:
         chain.append(under[0])
 
 
+def _over(above: Word, word: Word) -> bool:
+    """``above`` stands over ``word``: higher by a quarter em at least, and within half its
+    width either side."""
+    half = (above.x1 - above.x0) / 2
+    return (
+        above.bottom <= word.top - 0.25 * word.em
+        and _overlap(above.x0 - half, above.x1 + half, word.x0, word.x1) > 0
+    )
+
+
 def _has_orphan_sibling(upper: Word, lower: Word, words: list[Word]) -> bool:
     """A word beside the cell ``lower`` starts (its wrapped lines included), under ``upper``'s
     reach (twice its width either side), with no word anywhere above it, centred level with
@@ -560,7 +570,16 @@ def _has_orphan_sibling(upper: Word, lower: Word, words: list[Word]) -> bool:
         and abs(other.yc - whole_middle) > DEFAULT_BASELINE_TOLERANCE * other.em
         and _overlap(upper.x0 - reach, upper.x1 + reach, other.x0, other.x1) > 0
         and not any(
-            above.bottom <= other.top + 1 and _overlap(above.x0, above.x1, other.x0, other.x1) > 0
+            above is not upper
+            and above.bottom <= other.top + 1
+            and not _over(above, upper)  # a word over both is their common parent
+            and _overlap(
+                above.x0 - (above.x1 - above.x0),
+                above.x1 + (above.x1 - above.x0),
+                other.x0,
+                other.x1,
+            )
+            > 0
             for above in words
         )
         for other in words

@@ -252,6 +252,17 @@ def _printed(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+def placement_of(method: str) -> str:
+    """How a grid placed its cells, whichever page reader read the page: ``ruled`` (drawn
+    rules), ``aligned`` (rebuilt from the text's alignment), or the fallback reader's name
+    (``camelot-stream``)."""
+    if method.endswith("-aligned"):
+        return "aligned"
+    if method.endswith("-grid"):
+        return "ruled"
+    return method
+
+
 def _make_item(
     ctx: Context,
     table: TableInstance,
@@ -289,7 +300,7 @@ def _make_item(
         page=frame.grid.page,
         column="/".join(column),
         row_label=clean_label(row_label),
-        placement=frame.grid.method,
+        placement=placement_of(frame.grid.method),
     )
 
 
