@@ -325,3 +325,21 @@ def test_dev_wide_ocr_header_over_split_codes():
         ("款", 1, 1),
         ("项", 2, 2),
     ]
+
+
+def test_a_rebuilt_table_whose_arithmetic_fails_is_flagged_not_accepted(tmp_path, monkeypatch):
+    """The same page with its 合计 printed 100.00 too high: read as printed, and the
+    arithmetic check fails as an error (the document fails; nothing is published quietly)."""
+    from validation import validate_rows
+
+    rows = list(builder.TABLE2_ROWS)
+    lines, total, gpb = rows[0]
+    rows[0] = (lines, "1786.13", gpb)
+    monkeypatch.setattr(builder, "TABLE2_ROWS", tuple(rows))
+    path = builder.build("borderless-wrapped-blank.pdf", tmp_path)
+    built_rows, _ = build_rows(path, doc_id="d" * 16, sha256="2" * 64)
+    assert ("合计", "total", "1786.13") in {
+        (i["name"], i["measure"], i["amount_printed"]) for i in built_rows["line_items"]
+    }
+    failed = [r for r in validate_rows(built_rows).rows if not r["success"]]
+    assert any(r["check"].startswith("arith.") and r["severity"] == "error" for r in failed)
