@@ -59,7 +59,7 @@ bench-borderless: $(STAMP)  ## dev-wide: line items by grid style, row recall of
 	rm -rf benchmarks/out/dev-wide
 	$(BIN)/disclosures ingest ../shared/corpus/dev-wide --curated benchmarks/out/dev-wide/curated ; test $$? -le 1
 	$(BIN)/python -m benchmarks.score --curated benchmarks/out/dev-wide/curated --corpus ../shared/corpus/dev-wide
-	$(BIN)/python -m benchmarks.borderless --corpus ../shared/corpus/dev-wide --json benchmarks/out/dev-wide/borderless.json
+	$(BIN)/python -m benchmarks.borderless --corpus ../shared/corpus/dev-wide --curated benchmarks/out/dev-wide/curated --json benchmarks/out/dev-wide/borderless.json
 
 bench-ablation: $(STAMP)  ## dev and real corpora read with templates switched off (generic path alone)
 	rm -rf benchmarks/out/ablation

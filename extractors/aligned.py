@@ -119,27 +119,17 @@ class Word:
         return f"Word({self.text!r}, {self.x0:.1f}-{self.x1:.1f}, {self.top:.1f}-{self.bottom:.1f})"
 
 
-@dataclass(frozen=True, slots=True)
 class TextRow:
-    """The words printed on one baseline, left to right."""
+    """The words printed on one baseline, left to right (extent and size computed once)."""
 
-    phrases: tuple[Word, ...]
+    __slots__ = ("bottom", "has_figure", "phrases", "size", "top")
 
-    @property
-    def top(self) -> float:
-        return min(p.top for p in self.phrases)
-
-    @property
-    def bottom(self) -> float:
-        return max(p.bottom for p in self.phrases)
-
-    @property
-    def size(self) -> float:
-        return max(max(p.em for p in self.phrases), self.bottom - self.top, 4.0)
-
-    @property
-    def has_figure(self) -> bool:
-        return any(p.is_figure for p in self.phrases)
+    def __init__(self, phrases: tuple[Word, ...]) -> None:
+        self.phrases = phrases
+        self.top = min(p.top for p in phrases)
+        self.bottom = max(p.bottom for p in phrases)
+        self.size = max(max(p.em for p in phrases), self.bottom - self.top, 4.0)
+        self.has_figure = any(p.is_figure for p in phrases)
 
 
 @dataclass(slots=True)
