@@ -29,6 +29,15 @@ app = typer.Typer(
 console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True)
 
+
+def _add_server_commands() -> None:
+    from flows.background_cli import server_app
+
+    app.add_typer(server_app, name="server")
+
+
+_add_server_commands()
+
 CuratedOption = Annotated[
     Path,
     typer.Option(
@@ -179,6 +188,14 @@ def ingest(
             "document with the national lexicon alone (same as BUDGET_DISCLOSURES_TEMPLATES=off).",
         ),
     ] = True,
+    temporary_server: Annotated[
+        bool,
+        typer.Option(
+            "--temporary-server",
+            help="Report to a Prefect server started for this command alone and stopped with "
+            "it, instead of the background server (same as BUDGET_DISCLOSURES_SERVER=temporary).",
+        ),
+    ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show Prefect's own log on the terminal.")
     ] = False,
@@ -211,12 +228,20 @@ def ingest(
     _quiet_prefect(log_file, verbose)
     # Start-up in parallel: Prefect's temporary server (unless PREFECT_API_URL names one),
     # the document processes' forkserver, and this process's imports of Prefect's client.
-    from flows.prefect_api import choose_api, prefect_api, take_early_choice
+    from flows.background_cli import background_idle_text
+    from flows.prefect_api import background_api, choose_api, prefect_api, take_early_choice
 
-    choice = take_early_choice() or choose_api(curated)
+    choice = take_early_choice() or choose_api(curated, temporary_server)
     if choice.serve_api:
         console.print(
             f"Prefect API: {choice.serve_api} (the server of `disclosures serve` on {curated})"
+        )
+    if choice.background_started:
+        console.print(
+            f"Prefect UI: {choice.background.ui_url} — a background server, reused by later "
+            f"commands and stopped after {background_idle_text()} idle "
+            "(`disclosures server stop` stops it now)",
+            highlight=False,
         )
     server = choice.server
     from flows.isolation import page_counts, start_forkserver
@@ -239,7 +264,7 @@ def ingest(
         _detach_console_handlers()
     started = time.perf_counter()
     with (
-        prefect_api(server),
+        background_api(choice.background) if choice.background else prefect_api(server),
         Progress(
             TextColumn("[bold]ingest"),
             BarColumn(),

@@ -122,17 +122,32 @@ def start_temporary_server(log_file: Path) -> TemporaryServer | None:
 class ApiChoice:
     """Where an ingest's flow reports: the server of a running ``disclosures serve``
     (``serve_api``, already in ``PREFECT_API_URL``), a temporary server launched for it
-    (``server``), or neither (a configured ``PREFECT_API_URL`` or profile)."""
+    (``server``), the background server (``background``; ``background_started`` when this
+    command started it), or none of these (a configured ``PREFECT_API_URL`` or profile)."""
 
     serve_api: str | None
     server: TemporaryServer | None
+    background: object | None = None  # flows.background.Server
+    background_started: bool = False
 
 
-def choose_api(curated: Path) -> ApiChoice:
-    """Adopt a running serve's server for ``curated``, else launch a temporary one (unless
-    ``PREFECT_API_URL`` names a server); its log goes to ``<curated>/_logs``."""
+TEMPORARY_FLAG = "--temporary-server"
+
+
+def choose_api(curated: Path, temporary: bool = False) -> ApiChoice:
+    """Adopt a running serve's server for ``curated``; else, unless ``PREFECT_API_URL``
+    names a server, the background server (started if none runs), or with ``temporary``
+    (``--temporary-server``, ``BUDGET_DISCLOSURES_SERVER=temporary``) a server for this
+    command alone, its log in ``<curated>/_logs``."""
+    from flows import background
+
     serve_api = adopt_serve_server(curated)
-    return ApiChoice(serve_api, start_temporary_server(curated / "_logs" / "prefect-server.log"))
+    if serve_api or os.environ.get("PREFECT_API_URL"):
+        return ApiChoice(serve_api, None)
+    if temporary or background.temporary_mode():
+        return ApiChoice(None, start_temporary_server(curated / "_logs" / "prefect-server.log"))
+    server, started = background.ensure()
+    return ApiChoice(None, None, server, started)
 
 
 _early_choice: ApiChoice | None = None
@@ -189,7 +204,7 @@ def launch_early(argv: list[str]) -> None:
     if not argv or argv[0] != "ingest" or {"--help", "-h"} & set(argv):
         return
     try:
-        _early_choice = choose_api(curated_argument(argv[1:]))
+        _early_choice = choose_api(curated_argument(argv[1:]), TEMPORARY_FLAG in argv)
     except OSError:  # an unwritable --curated: the command reports it, in its own words
         return
     if _early_choice.server is not None:
@@ -244,6 +259,37 @@ def drain_prefect_workers(timeout: float = 10.0) -> None:
             result = worker.drain_all(timeout=timeout)
             if inspect.isawaitable(result):  # pragma: no cover - only from async code
                 result.close()
+
+
+@contextlib.contextmanager
+def background_api(server) -> Iterator[str | None]:
+    """Point Prefect at the background server for the block (it keeps running after);
+    when it does not answer, or the active profile names an API URL, Prefect's own choice
+    applies. Yields the API URL used, or None."""
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        get_current_settings,
+        temporary_settings,
+    )
+
+    from flows import background
+
+    if get_current_settings().api.url:
+        yield None
+        return
+    if not background.wait_until_healthy(server):
+        log.warning("background Prefect server did not answer (see %s)", server.log_file)
+        yield None
+        return
+    # heartbeats would let the server mark a run whose process died as crashed, but stopping
+    # their thread costs up to a second at the end of every run; the isolation layer already
+    # reports a dead document process
+    with temporary_settings(
+        updates={PREFECT_API_URL: server.api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    ):
+        yield server.api_url
+        drain_prefect_workers()
 
 
 @contextlib.contextmanager

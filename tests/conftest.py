@@ -32,7 +32,17 @@ os.environ.setdefault("PREFECT_HOME", str(_PREFECT_HOME))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
+# The background Prefect server of commands run by the tests lives in the session's own state
+# folder, and is stopped when the session ends: `make test` leaves no process behind.
+_SERVER_DIR = Path(tempfile.mkdtemp(prefix="disclosures-tests-server-"))
+os.environ.setdefault("BUDGET_DISCLOSURES_SERVER_DIR", str(_SERVER_DIR))
+
+
 def pytest_sessionfinish(session, exitstatus):
+    from flows import background
+
+    background.stop()
+    shutil.rmtree(_SERVER_DIR, ignore_errors=True)
     shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
 
 

@@ -211,8 +211,9 @@ def test_cli_exit_1_when_any_failed_then_0_on_a_clean_rerun(prefect_api, sample_
     assert not (tmp_path / "curated").exists(), "the CLI wrote outside --curated"
 
 
-def test_cli_without_an_api_url_runs_its_own_temporary_server(tmp_path, sample_pdf):
-    """No PREFECT_API_URL: the command starts Prefect's temporary server itself, in parallel
+def test_cli_with_temporary_server_runs_its_own_temporary_server(tmp_path, sample_pdf):
+    """No PREFECT_API_URL and ``--temporary-server``: the command starts Prefect's temporary
+    server itself (not the background one), in parallel
     with its own start-up, points the flow at it and stops it at the end — and every task
     run reaches Prefect's database, although that server records them in batches (flushed
     when it stops: this run is shorter than its 5 s flush interval)."""
@@ -220,7 +221,14 @@ def test_cli_without_an_api_url_runs_its_own_temporary_server(tmp_path, sample_p
     env_api = os.environ.pop("PREFECT_API_URL", None)
     try:
         result = run_cli(
-            ["ingest", BAD_DIR / "no-tables.pdf", sample_pdf, "--curated", curated],
+            [
+                "ingest",
+                BAD_DIR / "no-tables.pdf",
+                sample_pdf,
+                "--curated",
+                curated,
+                "--temporary-server",
+            ],
             None,
             tmp_path,
         )

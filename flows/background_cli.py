@@ -1,0 +1,66 @@
+"""``disclosures server status|start|stop``: the background Prefect server by hand.
+
+Ingest starts the server when it needs one; these commands show it, start it ahead of a
+batch, or stop it now (it stops itself after the idle period otherwise).
+"""
+
+from __future__ import annotations
+
+import time
+
+import typer
+from rich.console import Console
+
+from flows import background
+
+server_app = typer.Typer(
+    help="The background Prefect server that ingest reports to (started on first use, "
+    "stopped after an idle period).",
+    no_args_is_help=True,
+)
+console = Console()
+
+
+def background_idle_text() -> str:
+    minutes = background.idle_minutes()
+    return f"{minutes:g} min" if minutes >= 1 else f"{minutes * 60:g} s"
+
+
+def _describe(server: background.Server) -> str:
+    age = time.time() - server.started
+    return (
+        f"running: UI {server.ui_url}, API {server.api_url}, pid {server.pid}, up {age:.0f} s, "
+        f"stops after {background_idle_text()} idle; log {server.log_file}"
+    )
+
+
+@server_app.command()
+def status() -> None:
+    """Show whether the background server runs, where its UI is and its log.
+
+    Exit code 0 when it runs, 1 when it does not."""
+    server = background.status()
+    if server is None:
+        console.print(f"not running (state in {background.server_dir()})", highlight=False)
+        raise typer.Exit(1)
+    console.print(_describe(server), highlight=False)
+
+
+@server_app.command()
+def start() -> None:
+    """Start the background server now (or find the running one) and wait until it answers."""
+    server, started = background.ensure()
+    if not background.wait_until_healthy(server):
+        console.print(f"[red]error:[/red] the server did not start; see {server.log_file}")
+        raise typer.Exit(1)
+    console.print(("started; " if started else "") + _describe(server), highlight=False)
+
+
+@server_app.command()
+def stop() -> None:
+    """Stop the background server (nothing to do when none runs)."""
+    server = background.stop()
+    if server is None:
+        console.print("not running", highlight=False)
+        return
+    console.print(f"stopped the server at {server.ui_url} (pid {server.pid})", highlight=False)
