@@ -49,7 +49,11 @@ def status() -> None:
 @server_app.command()
 def start() -> None:
     """Start the background server now (or find the running one) and wait until it answers."""
-    server, started = background.ensure()
+    try:
+        server, started = background.ensure()
+    except OSError as error:
+        console.print(f"[red]error:[/red] cannot keep the server's state: {error}")
+        raise typer.Exit(1) from None
     if not background.wait_until_healthy(server):
         console.print(f"[red]error:[/red] the server did not start; see {server.log_file}")
         raise typer.Exit(1)
@@ -59,7 +63,11 @@ def start() -> None:
 @server_app.command()
 def stop() -> None:
     """Stop the background server (nothing to do when none runs)."""
-    server = background.stop()
+    try:
+        server = background.stop()
+    except OSError as error:
+        console.print(f"[red]error:[/red] cannot read the server's state: {error}")
+        raise typer.Exit(1) from None
     if server is None:
         console.print("not running", highlight=False)
         return

@@ -144,10 +144,13 @@ def choose_api(curated: Path, temporary: bool = False) -> ApiChoice:
     serve_api = adopt_serve_server(curated)
     if serve_api or os.environ.get("PREFECT_API_URL"):
         return ApiChoice(serve_api, None)
-    if temporary or background.temporary_mode():
-        return ApiChoice(None, start_temporary_server(curated / "_logs" / "prefect-server.log"))
-    server, started = background.ensure()
-    return ApiChoice(None, None, server, started)
+    if not (temporary or background.temporary_mode()):
+        try:
+            server, started = background.ensure()
+            return ApiChoice(None, None, server, started)
+        except OSError as error:  # an unwritable state folder: this command's own server
+            log.warning("background Prefect server unavailable (%s); using a temporary one", error)
+    return ApiChoice(None, start_temporary_server(curated / "_logs" / "prefect-server.log"))
 
 
 _early_choice: ApiChoice | None = None

@@ -150,3 +150,12 @@ def test_temporary_mode_leaves_nothing_running(server_dir, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert _servers() == [] and background.read_record() is None
     assert (tmp_path / "t" / "_logs" / "prefect-server.log").exists()
+
+
+def test_an_unwritable_server_folder_falls_back_to_a_temporary_server(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv(background.SERVER_DIR_ENV, str(blocker / "server"))
+    result = cli(["ingest", BAD_DIR / "no-tables.pdf", "--curated", tmp_path / "u"], tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "u" / "_logs" / "prefect-server.log").exists()
