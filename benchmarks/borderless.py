@@ -127,8 +127,11 @@ def grids_camelot(path: Path, pages: set[int]) -> tuple[dict, float]:
     return dict(out), time.perf_counter() - start
 
 
-READER_FUNCTIONS = {"ours": grids_ours, "pdfplumber-text": grids_pdfplumber}
-READER_FUNCTIONS["camelot-stream"] = grids_camelot
+READER_FUNCTIONS = {
+    "ours": grids_ours,
+    "pdfplumber-text": grids_pdfplumber,
+    "camelot-stream": grids_camelot,
+}
 
 
 def manifest(corpus: Path) -> dict[str, dict]:

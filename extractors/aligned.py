@@ -132,12 +132,11 @@ class TextRow:
         self.has_figure = any(p.is_figure for p in phrases)
 
 
-@dataclass(slots=True)
-class HeaderCell:
-    """The words of one header cell: one word, or a word's wrapped lines stacked one to one."""
+class _Lines:
+    """The extent of a cell's words (one word, or its wrapped lines)."""
 
+    __slots__ = ()
     words: list[Word]
-    columns: tuple[int, int] = (0, 0)
 
     @property
     def x0(self) -> float:
@@ -157,19 +156,19 @@ class HeaderCell:
 
 
 @dataclass(slots=True)
-class Block:
+class HeaderCell(_Lines):
+    """The words of one header cell: one word, or a word's wrapped lines stacked one to one."""
+
+    words: list[Word]
+    columns: tuple[int, int] = (0, 0)
+
+
+@dataclass(slots=True)
+class Block(_Lines):
     """One cell's words in the body: a figure, or a label with its wrapped lines."""
 
     words: list[Word] = field(default_factory=list)
     column: int = 0
-
-    @property
-    def top(self) -> float:
-        return min(w.top for w in self.words)
-
-    @property
-    def bottom(self) -> float:
-        return max(w.bottom for w in self.words)
 
 
 # ----------------------------------------------------------------------------- words and rows
@@ -197,16 +196,25 @@ def _split_touching(word: Word) -> list[Word]:
     return [word]
 
 
-def _resplit(word: Word, gap: float) -> list[Word]:
-    """A word cut again wherever its glyphs stand more than ``gap`` ems apart."""
-    parts: list[list[Char]] = [[word.chars[0]]]
-    for prev, char in zip(word.chars, word.chars[1:]):
+def _split_at_gaps(chars: list[Char] | tuple[Char, ...], gap: float) -> list[list[Char]]:
+    """Glyphs left to right, cut wherever two stand more than ``gap`` ems apart."""
+    parts: list[list[Char]] = [[chars[0]]]
+    for prev, char in zip(chars, chars[1:]):
         size = max(prev.size, char.size, prev.bottom - prev.top, 1.0)
         if char.x0 - prev.x1 > gap * size:
             parts.append([char])
         else:
             parts[-1].append(char)
-    return [Word(tuple(p)) for p in parts if "".join(c.text for c in p).strip()]
+    return parts
+
+
+def _resplit(word: Word, gap: float) -> list[Word]:
+    """A word cut again wherever its glyphs stand more than ``gap`` ems apart."""
+    return [
+        Word(tuple(p))
+        for p in _split_at_gaps(word.chars, gap)
+        if "".join(c.text for c in p).strip()
+    ]
 
 
 def _baselines(chars: list[Char]) -> list[list[Char]]:
@@ -231,14 +239,8 @@ def words_of(chars: list[Char]) -> list[list[Word]]:
     out = []
     for row in _baselines(chars):
         row.sort(key=lambda c: c.x0)
-        words: list[list[Char]] = [[row[0]]]
-        for prev, char in zip(row, row[1:]):
-            size = max(prev.size, char.size, prev.bottom - prev.top, 1.0)
-            if char.x0 - prev.x1 > DEFAULT_WORD_GAP * size:
-                words.append([char])
-            else:
-                words[-1].append(char)
-        split = [part for w in words if w for part in _split_touching(Word(tuple(w)))]
+        words = _split_at_gaps(row, DEFAULT_WORD_GAP)
+        split = [part for w in words for part in _split_touching(Word(tuple(w)))]
         out.append([w for w in split if w.text])
     return [row for row in out if row]
 
@@ -350,12 +352,11 @@ def _between(
     rules: list[Rule], upper: TextRow, lower: TextRow, x0: float, x1: float
 ) -> Rule | None:
     """A real horizontal rule across most of the table between two of its rows."""
-    width = x1 - x0
     for rule in rules:
         if (
             rule.orientation == "h"
             and upper.bottom - 1 <= rule.pos <= lower.top + 1
-            and min(rule.end, x1) - max(rule.start, x0) >= 0.5 * width
+            and _overlap(rule.start, rule.end, x0, x1) >= 0.5 * (x1 - x0)
         ):
             return rule
     return None
@@ -478,7 +479,7 @@ def _split_at_alignment(
         for x, n in _edge_runs([w.x1 for w in figures], tolerance)
         if _ragged_left([w for w in figures if abs(w.x1 - x) <= tolerance], em)
     ]
-    starts = [(x, n) for x, n in _edge_runs([w.x0 for w in inside if not w.is_figure], tolerance)]
+    starts = _edge_runs([w.x0 for w in inside if not w.is_figure], tolerance)
     for right, n_right in sorted(ends, key=lambda e: -e[1]):
         if n_right < DEFAULT_ALIGNED_EDGES or not x0 + em < right < x1 - em:
             continue
@@ -814,25 +815,18 @@ def _level_siblings(group: Word, stacks: list[list[Word]], words: list[Word]) ->
     return out
 
 
-def _full_height(
-    words: list[Word],
-    top: float,
-    stacks: list[list[Word]],
-    region: tuple[float, float] = (-1e9, 1e9),
-) -> set[Word]:
+def _full_height(words: list[Word], top: float, stacks: list[list[Word]]) -> set[Word]:
     """Words of header cells as tall as the header below ``top``: a cell's lines (one or a
     wrapped stack) centred on the middle of that band, as spreadsheets centre them (单位编码
-    beside 本年预算 over its columns; 合计 beside 公务用车购置及运行维护费 over 小计 | 购置费 |
-    运行维护费), with header words above and below its lines in the band (it spans levels);
-    ``region`` limits the band to the x range around a group word.
-    Such a cell stands under no group word of that band."""
-    inside = [w for w in words if w.top >= top - 1 and _overlap(*region, w.x0, w.x1) > 0]
+    beside 本年预算 over its columns), with header words above and below its lines in the band
+    (it spans levels). Such a cell stands under no group word."""
+    inside = [w for w in words if w.top >= top - 1]
     if not inside:
         return set()
     middle = (top + max(w.bottom for w in inside)) / 2
     out: set[Word] = set()
     for stack in stacks:
-        if stack[0].top < top - 1 or not any(w in inside for w in stack):
+        if stack[0].top < top - 1:
             continue
         first, last = min(w.top for w in stack), max(w.bottom for w in stack)
         em = stack[0].em
@@ -1016,7 +1010,7 @@ def _band_edges(bands: list[tuple[float, float]], top: float, bottom: float) -> 
     """Horizontal cuts between consecutive bands (midway through the white space)."""
     ys = [top]
     for (_, b0), (t1, _) in zip(bands, bands[1:]):
-        ys.append((b0 + t1) / 2 if t1 >= b0 else (b0 + t1) / 2)
+        ys.append((b0 + t1) / 2)
     ys.append(bottom)
     return ys
 

@@ -34,7 +34,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.prefect_api import QUIET_SERVER_ENV, TASK_RUN_BATCHING_ENV, free_port, healthy
+from flows.prefect_api import (
+    QUIET_SERVER_ENV,
+    TASK_RUN_BATCHING_ENV,
+    await_health,
+    free_port,
+    healthy,
+)
 
 SERVER_DIR_ENV = "BUDGET_DISCLOSURES_SERVER_DIR"
 MODE_ENV = "BUDGET_DISCLOSURES_SERVER"  # "background" (default) or "temporary"
@@ -149,9 +155,6 @@ def _stale(server: Server) -> bool:
     return time.time() - server.started > STARTUP_SECONDS and not healthy(server.api_url, 1.0)
 
 
-_CHILDREN: dict[int, subprocess.Popen] = {}  # servers this process started (reaped by poll)
-
-
 def _spawn() -> Server:
     """Start a detached server (its own session: it outlives the command and its terminal)."""
     directory = server_dir()
@@ -184,7 +187,6 @@ def _spawn() -> Server:
                 "PREFECT_SERVER_API_PORT": str(port),
             },
         )
-    _CHILDREN[process.pid] = process
     return Server(process.pid, f"http://127.0.0.1:{port}/api", time.time(), log_file)
 
 
@@ -228,15 +230,11 @@ def ensure() -> tuple[Server, bool]:
 
 
 def wait_until_healthy(server: Server, timeout: float = STARTUP_SECONDS) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if healthy(server.api_url, timeout=1.0):
-            return True
-        child = _CHILDREN.get(server.pid)
-        if (child is not None and child.poll() is not None) or not _is_ours(server.pid):
-            return False
-        time.sleep(0.05)
-    return False
+    """True once the server answers; False if its process is gone (reaped here when it is
+    this process's child) or it did not answer in time."""
+    return await_health(
+        server.api_url, lambda: not (_alive(server.pid) and _is_ours(server.pid)), timeout
+    )
 
 
 def status() -> Server | None:

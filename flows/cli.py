@@ -19,6 +19,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from flows.background_cli import server_app
+
 app = typer.Typer(
     name="disclosures",
     help="Turn government budget-disclosure PDFs into curated, validated, query-ready datasets.",
@@ -29,14 +31,7 @@ app = typer.Typer(
 console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True)
 
-
-def _add_server_commands() -> None:
-    from flows.background_cli import server_app
-
-    app.add_typer(server_app, name="server")
-
-
-_add_server_commands()
+app.add_typer(server_app, name="server")
 
 CuratedOption = Annotated[
     Path,

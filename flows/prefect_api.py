@@ -26,9 +26,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flows.background import Server
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +131,7 @@ class ApiChoice:
 
     serve_api: str | None
     server: TemporaryServer | None
-    background: object | None = None  # flows.background.Server
+    background: Server | None = None
     background_started: bool = False
 
 
@@ -227,16 +231,22 @@ def _stop_unused_early_server() -> None:
         stop(choice.server)
 
 
-def wait_until_healthy(server: TemporaryServer, timeout: float) -> bool:
-    """True once the server answers; False if it exited or did not answer in time."""
+def await_health(api_url: str, exited: Callable[[], bool], timeout: float) -> bool:
+    """True once the server at ``api_url`` answers; False if ``exited()`` says its process
+    is gone, or it did not answer in time."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
+        if exited():
             return False
-        if healthy(server.api_url, timeout=1.0):
+        if healthy(api_url, timeout=1.0):
             return True
         time.sleep(0.05)
     return False
+
+
+def wait_until_healthy(server: TemporaryServer, timeout: float) -> bool:
+    """True once the server answers; False if it exited or did not answer in time."""
+    return await_health(server.api_url, lambda: server.process.poll() is not None, timeout)
 
 
 def stop(server: TemporaryServer, wait_seconds: float = 5.0) -> None:
@@ -265,16 +275,33 @@ def drain_prefect_workers(timeout: float = 10.0) -> None:
 
 
 @contextlib.contextmanager
-def background_api(server) -> Iterator[str | None]:
-    """Point Prefect at the background server for the block (it keeps running after);
-    when it does not answer, or the active profile names an API URL, Prefect's own choice
-    applies. Yields the API URL used, or None."""
+def _reporting_to(api_url: str) -> Iterator[None]:
+    """Prefect's client points at ``api_url`` for the block; the events and logs it still
+    holds are sent before the block ends.
+
+    Flow-run heartbeats are off: they let a lasting server mark a run whose process died as
+    crashed, but stopping their thread costs up to a second at the end of every run (it
+    sleeps in 1 s steps), and the isolation layer already reports a dead document process.
+    """
     from prefect.settings import (
         PREFECT_API_URL,
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        get_current_settings,
         temporary_settings,
     )
+
+    with temporary_settings(
+        updates={PREFECT_API_URL: api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    ):
+        yield
+        drain_prefect_workers()
+
+
+@contextlib.contextmanager
+def background_api(server: Server) -> Iterator[str | None]:
+    """Point Prefect at the background server for the block (it keeps running after);
+    when it does not answer, or the active profile names an API URL, Prefect's own choice
+    applies. Yields the API URL used, or None."""
+    from prefect.settings import get_current_settings
 
     from flows import background
 
@@ -285,14 +312,8 @@ def background_api(server) -> Iterator[str | None]:
         log.warning("background Prefect server did not answer (see %s)", server.log_file)
         yield None
         return
-    # heartbeats would let the server mark a run whose process died as crashed, but stopping
-    # their thread costs up to a second at the end of every run; the isolation layer already
-    # reports a dead document process
-    with temporary_settings(
-        updates={PREFECT_API_URL: server.api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
-    ):
+    with _reporting_to(server.api_url):
         yield server.api_url
-        drain_prefect_workers()
 
 
 @contextlib.contextmanager
@@ -306,7 +327,7 @@ def prefect_api(server: TemporaryServer | None) -> Iterator[str | None]:
     if server is None:
         yield None
         return
-    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+    from prefect.settings import get_current_settings
 
     settings = get_current_settings()
     if settings.api.url or not settings.server.ephemeral.enabled:
@@ -318,16 +339,8 @@ def prefect_api(server: TemporaryServer | None) -> Iterator[str | None]:
         stop(server)
         yield None
         return
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
-
     try:
-        # Flow-run heartbeats let a lasting server mark a run whose process died as crashed;
-        # this server dies with the run, so they have no reader — and stopping their thread
-        # costs up to a second at the end of every run (it sleeps in 1 s steps).
-        with temporary_settings(
-            updates={PREFECT_API_URL: server.api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
-        ):
+        with _reporting_to(server.api_url):
             yield server.api_url
-            drain_prefect_workers()
     finally:
         stop(server)

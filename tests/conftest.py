@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -145,3 +146,28 @@ def dev_corpus() -> Path:
 def sample_page_tables(sample_pdf):
     """The sample read once for identification and mapping tests (treat as read-only)."""
     return page_tables(sample_pdf)
+
+
+# --------------------------------------------------------------------------- the command line
+
+CLI = Path(sys.executable).parent / "disclosures"
+
+
+def run_cli(args, api_url, cwd, timeout=300):
+    """Run ``disclosures ARGS`` in ``cwd`` (reporting to ``api_url`` when given), wide output."""
+    if not CLI.exists():
+        pytest.skip(f"no `disclosures` script beside {sys.executable}")
+    env = dict(os.environ)
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    env.pop("DISCLOSURES_CURATED", None)
+    env["COLUMNS"] = "200"
+    return subprocess.run(
+        [str(CLI), *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -13,11 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BAD_DIR
+from conftest import BAD_DIR, CLI, run_cli
 
 from flows import background
-
-CLI = Path(sys.executable).with_name("disclosures")
 
 
 @pytest.fixture()
@@ -28,23 +26,6 @@ def server_dir(tmp_path, monkeypatch):
     monkeypatch.delenv(background.MODE_ENV, raising=False)
     yield directory
     background.stop()
-
-
-def cli(args, cwd: Path, **env) -> subprocess.CompletedProcess:
-    if not CLI.exists():
-        pytest.skip(f"no `disclosures` script beside {sys.executable}")
-    environment = {**os.environ, "COLUMNS": "200", **env}
-    environment.pop("PREFECT_API_URL", None)
-    environment.pop("DISCLOSURES_CURATED", None)
-    return subprocess.run(
-        [str(CLI), *map(str, args)],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def _servers() -> list[int]:
@@ -65,13 +46,13 @@ def _servers() -> list[int]:
 
 def test_the_first_ingest_starts_the_server_and_the_next_reuses_it(server_dir, tmp_path):
     pdf = BAD_DIR / "no-tables.pdf"
-    first = cli(["ingest", pdf, "--curated", tmp_path / "a"], tmp_path)
+    first = run_cli(["ingest", pdf, "--curated", tmp_path / "a"], None, tmp_path)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "Prefect UI: http://127.0.0.1:" in first.stdout
     assert "disclosures server stop" in first.stdout
     server = background.status()
     assert server is not None, "the server outlives the command"
-    second = cli(["ingest", pdf, "--curated", tmp_path / "b"], tmp_path)
+    second = run_cli(["ingest", pdf, "--curated", tmp_path / "b"], None, tmp_path)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Prefect UI" not in second.stdout, "said once, by the command that started it"
     assert background.status() == server
@@ -86,7 +67,9 @@ def test_a_killed_server_is_replaced_by_the_next_command(server_dir, tmp_path):
     deadline = time.monotonic() + 10
     while server.pid in _servers() and time.monotonic() < deadline:
         time.sleep(0.1)
-    result = cli(["ingest", BAD_DIR / "no-tables.pdf", "--curated", tmp_path / "c"], tmp_path)
+    result = run_cli(
+        ["ingest", BAD_DIR / "no-tables.pdf", "--curated", tmp_path / "c"], None, tmp_path
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     replacement = background.status()
     assert replacement is not None and replacement.pid != server.pid
@@ -117,17 +100,17 @@ def test_two_ingests_started_together_share_one_server(server_dir, tmp_path):
 
 
 def test_server_commands_start_report_and_stop(server_dir, tmp_path):
-    assert cli(["server", "status"], tmp_path).returncode == 1
-    started = cli(["server", "start"], tmp_path)
+    assert run_cli(["server", "status"], None, tmp_path).returncode == 1
+    started = run_cli(["server", "start"], None, tmp_path)
     assert started.returncode == 0, started.stdout + started.stderr
     assert "started; running: UI http://127.0.0.1:" in started.stdout
-    status = cli(["server", "status"], tmp_path)
+    status = run_cli(["server", "status"], None, tmp_path)
     assert status.returncode == 0 and "running: UI" in status.stdout
     (pid,) = _servers()
-    stopped = cli(["server", "stop"], tmp_path)
+    stopped = run_cli(["server", "stop"], None, tmp_path)
     assert stopped.returncode == 0 and f"pid {pid}" in stopped.stdout
     assert _servers() == []
-    assert cli(["server", "stop"], tmp_path).stdout.strip() == "not running"
+    assert run_cli(["server", "stop"], None, tmp_path).stdout.strip() == "not running"
 
 
 def test_an_idle_server_stops_itself(server_dir, monkeypatch):
@@ -141,11 +124,10 @@ def test_an_idle_server_stops_itself(server_dir, monkeypatch):
     assert background.read_record() is None, "it removed its own record"
 
 
-def test_temporary_mode_leaves_nothing_running(server_dir, tmp_path):
-    result = cli(
-        ["ingest", BAD_DIR / "no-tables.pdf", "--curated", tmp_path / "t"],
-        tmp_path,
-        **{background.MODE_ENV: "temporary"},
+def test_temporary_mode_leaves_nothing_running(server_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv(background.MODE_ENV, "temporary")
+    result = run_cli(
+        ["ingest", BAD_DIR / "no-tables.pdf", "--curated", tmp_path / "t"], None, tmp_path
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert _servers() == [] and background.read_record() is None
@@ -156,6 +138,8 @@ def test_an_unwritable_server_folder_falls_back_to_a_temporary_server(tmp_path, 
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     monkeypatch.setenv(background.SERVER_DIR_ENV, str(blocker / "server"))
-    result = cli(["ingest", BAD_DIR / "no-tables.pdf", "--curated", tmp_path / "u"], tmp_path)
+    result = run_cli(
+        ["ingest", BAD_DIR / "no-tables.pdf", "--curated", tmp_path / "u"], None, tmp_path
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "u" / "_logs" / "prefect-server.log").exists()

@@ -14,11 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import BAD_DIR, BAD_FILES
+from conftest import BAD_DIR, BAD_FILES, run_cli
 
 from curation.state import read_runs
-
-CLI = Path(sys.executable).parent / "disclosures"
 
 
 @pytest.fixture(scope="module")
@@ -39,25 +37,6 @@ def flow_run(prefect_api, sample_pdf, bad_pdfs, tmp_path_factory):
     curated = tmp_path_factory.mktemp("flow-curated")
     summaries = run_ingest(paths, curated, force=False, workers=1)
     return paths, curated, summaries
-
-
-def run_cli(args, api_url, cwd, timeout=300):
-    if not CLI.exists():
-        pytest.skip(f"no `disclosures` script beside {sys.executable}")
-    env = dict(os.environ)
-    if api_url:
-        env["PREFECT_API_URL"] = api_url
-    env.pop("DISCLOSURES_CURATED", None)
-    env["COLUMNS"] = "200"
-    return subprocess.run(
-        [str(CLI), *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 # --------------------------------------------------------------------------- the flow
