@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CORPUS ?= ../shared/corpus/dev
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench bench-real bench-regions bench-ablation bench-borderless bench-scale bench-ocr sample clean
+.PHONY: install demo test lint format bench bench-real bench-regions bench-ablation bench-borderless bench-startup bench-scale bench-ocr sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ bench: $(STAMP)  ## accuracy + throughput on the dev corpus (CORPUS=... to chang
 	# accuracy on every document, scanned ones through OCR (no baseline: it reads no scans)
 	$(BIN)/python -m benchmarks.run --corpus $(CORPUS) --out benchmarks/out/dev --skip-baseline
 	$(BIN)/python -m benchmarks.score_narrative --curated benchmarks/out/dev/curated --corpus $(CORPUS)
+	# one-off commands against the background server: cold, warm, 1 vs 2 workers, make demo
+	$(BIN)/python -m benchmarks.startup --corpus $(CORPUS) --demo --json benchmarks/out/startup/report.json
+
+bench-startup: $(STAMP)  ## issue 16: cold / warm command vs pdfplumber, start-up, 1 vs 2 workers, make demo
+	$(BIN)/python -m benchmarks.startup --corpus $(CORPUS) --demo --json benchmarks/out/startup/report.json
 
 bench-scale: $(STAMP)  ## 1 vs 2 workers (4 rounds, ABBA; temporary and running Prefect server), memory, start-up
 	$(BIN)/python -m benchmarks.scale --corpus $(CORPUS) --corpus ../shared/corpus/real --out benchmarks/out/scale --rounds 4 --running-server --json benchmarks/out/scale/report.json

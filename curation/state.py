@@ -39,10 +39,40 @@ def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
+_HELD: dict[Path, int] = {}  # lock file → how many nested holders in this process
+
+
 @contextlib.contextmanager
-def writer_lock(curated: Path, wait_seconds: float = 0.0) -> Iterator[None]:
-    """Hold the curated folder's writer lock; raise :class:`LockBusy` if it stays taken."""
-    path = state_dir(curated) / "lock"
+def writer_lock(curated: Path, wait_seconds: float = 0.0) -> Iterator[bool]:
+    """Hold the curated folder's writer lock; raise :class:`LockBusy` if it stays taken.
+
+    Re-entrant within a process: the command takes the lock before it starts its first
+    documents, and the flow it then runs takes it again. Yields whether this call took the
+    lock (the holder that took it cleans what a killed run left; nested holders must not,
+    as documents may already be writing).
+    """
+    path = (state_dir(curated) / "lock").resolve()
+    if path in _HELD:
+        _HELD[path] += 1
+        try:
+            yield False
+        finally:
+            _HELD[path] -= 1
+        return
+    handle = _acquire(path, curated, wait_seconds)
+    _HELD[path] = 1
+    try:
+        yield True
+    finally:
+        del _HELD[path]
+        handle.seek(0)
+        handle.truncate()
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        handle.close()
+
+
+def _acquire(path: Path, curated: Path, wait_seconds: float):
+    """The lock file's handle, locked and naming this process; LockBusy after the wait."""
     handle = path.open("a+")
     deadline = time.monotonic() + wait_seconds
     while True:
@@ -62,13 +92,7 @@ def writer_lock(curated: Path, wait_seconds: float = 0.0) -> Iterator[None]:
     handle.truncate()
     handle.write(f"pid {os.getpid()} since {now_iso()}")
     handle.flush()
-    try:
-        yield
-    finally:
-        handle.seek(0)
-        handle.truncate()
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        handle.close()
+    return handle
 
 
 def clean_stale_temporaries(curated: Path) -> int:

@@ -6,6 +6,7 @@ raises :class:`DocumentError` with a one-line reason that the run summary shows 
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import logging
 import re
@@ -160,6 +161,7 @@ def _split_row(row: list[Char], split_gap: float = 2.5) -> list[TextLine]:
     """One baseline may hold several separate phrases; join glyphs, spacing wide gaps."""
     parts: list[str] = []
     out: list[TextLine] = []
+    lefts = [c.x0 for c in row]  # (the row is in x order)
     start = row[0]
     prev = row[0]
     parts.append(row[0].text)
@@ -167,19 +169,23 @@ def _split_row(row: list[Char], split_gap: float = 2.5) -> list[TextLine]:
         gap = char.x0 - prev.x1
         size = max(prev.size, char.size, 1.0)
         if gap > size * split_gap:
-            out.append(_line(parts, start, prev, row))
+            out.append(_line(parts, start, prev, row, lefts))
             parts, start = [char.text], char
         else:
             if gap > size * 0.3:
                 parts.append(" ")
             parts.append(char.text)
         prev = char
-    out.append(_line(parts, start, prev, row))
+    out.append(_line(parts, start, prev, row, lefts))
     return out
 
 
-def _line(parts: list[str], first: Char, last: Char, row: list[Char]) -> TextLine:
-    members = [c for c in row if first.x0 <= c.x0 <= last.x0]
+def _line(
+    parts: list[str], first: Char, last: Char, row: list[Char], lefts: list[float]
+) -> TextLine:
+    """The line of the glyphs from ``first`` to ``last``: found by bisection in the row's
+    x order (a scan of the whole row per phrase made long table rows quadratic)."""
+    members = row[bisect.bisect_left(lefts, first.x0) : bisect.bisect_right(lefts, last.x0)]
     return TextLine(
         "".join(parts).strip(),
         first.x0,

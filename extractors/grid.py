@@ -190,22 +190,23 @@ def cell_text(chars: list[Char]) -> str:
     if not chars:
         return ""
     fixed = _sizes_from_boxes(chars)
-
-    def size_of(char: Char) -> float:
-        return fixed if fixed is not None else char.size
-
     rows: list[list[Char]] = []
-    for char in sorted(chars, key=lambda c: c.yc):
-        if rows and abs(rows[-1][-1].yc - char.yc) <= max(size_of(char), 4.0) * 0.5:
+    last_yc = 0.0
+    for char in sorted(chars, key=lambda c: c.top + c.bottom):
+        yc = (char.top + char.bottom) / 2
+        size = fixed if fixed is not None else char.size
+        if rows and abs(last_yc - yc) <= (size if size > 4.0 else 4.0) * 0.5:
             rows[-1].append(char)
         else:
             rows.append([char])
+        last_yc = yc
     lines = []
     for row in rows:
         row.sort(key=lambda c: c.x0)
         parts = [row[0].text]
         for prev, char in zip(row, row[1:]):
-            if char.x0 - prev.x1 > max(size_of(prev), 4.0) * 0.3:
+            size = fixed if fixed is not None else prev.size
+            if char.x0 - prev.x1 > (size if size > 4.0 else 4.0) * 0.3:
                 parts.append(" ")
             parts.append(char.text)
         lines.append("".join(parts))

@@ -92,25 +92,28 @@ def display_transform(rotation: int, width: float, height: float) -> Transform:
 
 
 def _read_chars(page, to_display: Transform) -> list[Char]:
+    """Every visible glyph of the page with its box (PDFium's calls bound once: this loop
+    runs for every character of every page and is most of a text page's reading)."""
     import pypdfium2.raw as raw
 
+    get_unicode, get_box = raw.FPDFText_GetUnicode, raw.FPDFText_GetLooseCharBox
+    get_size = raw.FPDFText_GetFontSize
     textpage = page.get_textpage()
     chars: list[Char] = []
+    rect = raw.FS_RECTF()
+    box = ctypes.byref(rect)
     try:
         for index in range(textpage.count_chars()):
-            code = raw.FPDFText_GetUnicode(textpage, index)
+            code = get_unicode(textpage, index)
             if code in (0, 0xFFFE, 0xFFFF):
                 continue
             text = chr(code)
-            if not text.strip():
+            if text.isspace() or not get_box(textpage, index, box):
                 continue
-            rect = raw.FS_RECTF()
-            if not raw.FPDFText_GetLooseCharBox(textpage, index, rect):
-                continue
-            size = float(raw.FPDFText_GetFontSize(textpage, index))
-            xa, ya = to_display(float(rect.left), float(rect.top))
-            xb, yb = to_display(float(rect.right), float(rect.bottom))
-            top, bottom = min(ya, yb), max(ya, yb)
+            size = float(get_size(textpage, index))
+            xa, ya = to_display(rect.left, rect.top)
+            xb, yb = to_display(rect.right, rect.bottom)
+            top, bottom = (ya, yb) if ya <= yb else (yb, ya)
             if size > 0 and bottom - top > OUTSIZED_ASCENT * size:
                 top = _em_top(textpage, index, to_display, top, bottom, size)
             chars.append(Char(text, min(xa, xb), max(xa, xb), top, bottom, size))

@@ -5,14 +5,17 @@ Exit codes: 0 success, 1 when any document failed, 2 for a usage error.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,6 +23,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from flows.background_cli import server_app
+
+if TYPE_CHECKING:
+    from flows.prefect_api import ApiChoice
 
 app = typer.Typer(
     name="disclosures",
@@ -224,7 +230,7 @@ def ingest(
     # Start-up in parallel: Prefect's temporary server (unless PREFECT_API_URL names one),
     # the document processes' forkserver, and this process's imports of Prefect's client.
     from flows.background_cli import background_idle_text
-    from flows.prefect_api import background_api, choose_api, prefect_api, take_early_choice
+    from flows.prefect_api import choose_api, take_early_choice
 
     choice = take_early_choice() or choose_api(curated, temporary_server)
     if choice.serve_api:
@@ -238,28 +244,57 @@ def ingest(
             "(`disclosures server stop` stops it now)",
             highlight=False,
         )
-    server = choice.server
-    from flows.isolation import page_counts, start_forkserver
+    from curation.state import LockBusy, clean_stale_temporaries, writer_lock
+    from flows.isolation import HeadStart, page_counts, start_forkserver
 
-    # The document processes' forkserver imports the pipeline (~2 s) while this process
-    # imports Prefect's client (~2.5 s). With a temporary server starting, the forkserver
-    # waits until those imports are done: three start-ups at once on two cores would delay
-    # the server's, the longest, by ~1 s. Then, while the server is still starting, what the
-    # flow would otherwise do first: Prefect's lazy imports and the page counts it plans by.
-    if server is None and not dask_address:
-        start_forkserver()
-    from curation.state import LockBusy
-    from flows import ingest as ingest_flows
+    with contextlib.ExitStack() as holding:
+        # The writer lock first (the flow takes it again): documents may start before the
+        # flow does. Then the first documents start in the warm forkserver while this process
+        # imports Prefect's client and reaches the server (the flow adopts them).
+        try:
+            holding.enter_context(writer_lock(curated, wait_seconds=wait))
+        except LockBusy as error:
+            err_console.print(f"[red]busy:[/red] {error}; try again later or pass --wait SECONDS")
+            raise typer.Exit(3) from None
+        clean_stale_temporaries(curated)
+        head = None
+        if not dask_address:
+            start_forkserver()
+            head = HeadStart(pdfs, curated, force, reprocess_outdated, count=workers)
+            holding.callback(head.finish, timeout)
+        from flows import ingest as ingest_flows
 
-    if not dask_address:
-        start_forkserver()  # (a no-op when it is already running)
-    ingest_flows.preload_flow_engine()
-    pages = page_counts(pdfs)
+        ingest_flows.preload_flow_engine()
+        pages = head.planned_pages() if head is not None else page_counts(pdfs)
+        run = functools.partial(
+            ingest_flows.run_ingest, pdfs, curated, force, workers, dask_address, timeout,
+            wait, reprocess_outdated, command_started, pages,
+        )  # fmt: skip
+        rows = _run_with_progress(run, ingest_flows.set_progress_hook, choice, len(pdfs), verbose)
+    console.print(_summary_table(rows))
+    failed = sum(1 for r in rows if r["status"] == "failed")
+    console.print(
+        f"{len(rows)} documents, {failed} failed, {sum(r.get('line_items') or 0 for r in rows)} line items "
+        f"in {_flow_seconds(curated):.1f} s → {curated}/  (log: {log_file})"
+    )
+    console.print(_timing_text(curated), highlight=False)
+    raise typer.Exit(1 if failed else 0)
+
+
+def _run_with_progress(
+    run: Callable[[], list[dict]],
+    set_progress_hook: Callable[[Callable[[dict], None] | None], None],
+    choice: ApiChoice,
+    total: int,
+    verbose: bool,
+) -> list[dict]:
+    """Run the ingest flow against the chosen Prefect API, with a progress bar."""
+    from flows.prefect_api import background_api, prefect_api
+
     if not verbose:
         _detach_console_handlers()
-    started = time.perf_counter()
     with (
-        background_api(choice.background) if choice.background else prefect_api(server),
+        background_api(choice.background) if choice.background else prefect_api(choice.server),
         Progress(
             TextColumn("[bold]ingest"),
             BarColumn(),
@@ -270,39 +305,24 @@ def ingest(
             transient=True,
         ) as progress,
     ):
-        bar = progress.add_task("starting…", total=len(pdfs))
+        bar = progress.add_task("starting…", total=total)
 
         def advance(summary: dict) -> None:
             progress.update(bar, advance=1, description=summary["file"])
 
-        ingest_flows.set_progress_hook(advance)
+        set_progress_hook(advance)
         try:
-            rows = ingest_flows.run_ingest(
-                pdfs,
-                curated,
-                force,
-                workers,
-                dask_address,
-                timeout,
-                wait,
-                reprocess_outdated,
-                command_started,
-                pages,
-            )
-        except LockBusy as error:
-            progress.stop()
-            err_console.print(f"[red]busy:[/red] {error}; try again later or pass --wait SECONDS")
-            raise typer.Exit(3) from None
+            return run()
         finally:
-            ingest_flows.set_progress_hook(None)
-    console.print(_summary_table(rows))
-    failed = sum(1 for r in rows if r["status"] == "failed")
-    console.print(
-        f"{len(rows)} documents, {failed} failed, {sum(r.get('line_items') or 0 for r in rows)} line items "
-        f"in {time.perf_counter() - started:.1f} s → {curated}/  (log: {log_file})"
-    )
-    console.print(_timing_text(curated), highlight=False)
-    raise typer.Exit(1 if failed else 0)
+            set_progress_hook(None)
+
+
+def _flow_seconds(curated: Path) -> float:
+    """The run's seconds as its run log records them."""
+    from curation.state import read_runs
+
+    runs = read_runs(curated, 1)
+    return float(runs[-1].get("seconds") or 0.0) if runs else 0.0
 
 
 def _timing_text(curated: Path) -> str:

@@ -19,7 +19,13 @@ from curation import state
 from curation.link import link_summaries
 
 from . import pipeline
-from .isolation import DEFAULT_TIMEOUT_SECONDS, TransientError, ingest_isolated, page_counts
+from .isolation import (
+    DEFAULT_TIMEOUT_SECONDS,
+    TransientError,
+    ingest_isolated,
+    page_counts,
+    submission_order,
+)
 from .timing import batch_timing
 
 ProgressHook = Callable[[dict], None]
@@ -70,33 +76,6 @@ def link_halves_task(curated: str, summaries: list[dict]) -> None:
     link_summaries(Path(curated), summaries)
 
 
-def submission_order(paths: list[str], pages: list[int | None]) -> list[int]:
-    """The order documents are started in: most pages first, then largest file first.
-
-    A document's work grows with its pages, and a batch on N workers ends when its last
-    document does: started last, one 400-page budget keeps one worker busy while the others
-    idle. Longest first (LPT scheduling) leaves the short documents to fill the end. Files
-    whose page count is unknown (they do not open) go last: they fail at once; if no count
-    is known at all, file size alone orders the batch. Ties keep the given order, so the
-    plan is the same on every run.
-    """
-
-    def size(path: str) -> int:
-        try:
-            return Path(path).stat().st_size
-        except OSError:
-            return 0
-
-    return sorted(
-        range(len(paths)),
-        key=lambda index: (
-            pages[index] is None,
-            -(pages[index] or 0),
-            -size(paths[index]),
-        ),
-    )
-
-
 @flow(name="ingest-disclosures", log_prints=False)
 def ingest_flow(
     paths: list[str],
@@ -121,8 +100,9 @@ def ingest_flow(
     curated_dir = Path(curated)
     started = state.now_iso()
     clock = time.perf_counter()
-    with state.writer_lock(curated_dir, wait_seconds=lock_wait):
-        state.clean_stale_temporaries(curated_dir)
+    with state.writer_lock(curated_dir, wait_seconds=lock_wait) as took_lock:
+        if took_lock:  # (the command that took it first cleaned before its first documents)
+            state.clean_stale_temporaries(curated_dir)
         submitted = [0.0] * len(paths)
         futures = []
         order = {}  # task run → the document's index in ``paths``

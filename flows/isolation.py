@@ -1,5 +1,8 @@
 """Run one document in a child process with a time limit (per-document isolation).
 
+Imports nothing of the pipeline at import time: the command starts its first documents
+(:class:`HeadStart`) before it imports anything heavy.
+
 A pathological PDF can hang a parser or crash it (PDFium is C++): each document runs in a
 child forked from a clean *forkserver* process (cheap: the pipeline modules are preloaded),
 which is killed when the time limit passes. Memory stays flat over long batches because
@@ -14,11 +17,10 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
-from curation import store
-
-from . import pipeline
 from .timing import worker_slot
 
 _CONTEXT: multiprocessing.context.BaseContext | None = None
@@ -73,6 +75,8 @@ def start_forkserver() -> None:
 
 
 def _child(conn, path: str, curated: str, force: bool, reprocess_outdated: bool) -> None:
+    from . import pipeline  # (preloaded in the forkserver: flows.warm)
+
     try:
         started = time.time()
         summary = pipeline.ingest_document(
@@ -97,7 +101,7 @@ def _count_pages_child(conn, paths: list[str]) -> None:
 
 
 def page_counts(paths: list[Path], timeout: float = 30.0) -> list[int | None]:
-    """Each PDF's page count, to plan the batch (see :func:`flows.ingest.submission_order`).
+    """Each PDF's page count, to plan the batch (see :func:`submission_order`).
 
     Read in one child process: PDFium is C++, and a file that crashes it must not take the
     flow down with it. Everything is None (unknown) when the child crashes or overruns
@@ -129,8 +133,39 @@ def page_counts(paths: list[Path], timeout: float = 30.0) -> list[int | None]:
     return counts
 
 
+def submission_order(paths: list[str], pages: list[int | None]) -> list[int]:
+    """The order documents are started in: most pages first, then largest file first.
+
+    A document's work grows with its pages, and a batch on N workers ends when its last
+    document does: started last, one 400-page budget keeps one worker busy while the others
+    idle. Longest first (LPT scheduling) leaves the short documents to fill the end. Files
+    whose page count is unknown (they do not open) go last: they fail at once; if no count
+    is known at all, file size alone orders the batch. Ties keep the given order, so the
+    plan is the same on every run.
+    """
+
+    def size(path: str) -> int:
+        try:
+            return Path(path).stat().st_size
+        except OSError:
+            return 0
+
+    return sorted(
+        range(len(paths)),
+        key=lambda index: (
+            pages[index] is None,
+            -(pages[index] or 0),
+            -size(paths[index]),
+        ),
+    )
+
+
 def _failed(path: Path, curated: Path, reason: str) -> dict:
     """Record a document that did not finish as ``failed`` (its partial files are replaced)."""
+    from curation import store
+
+    from . import pipeline
+
     try:
         identity = pipeline.identify_file(path)
     except OSError:
@@ -143,6 +178,91 @@ def _failed(path: Path, curated: Path, reason: str) -> dict:
     summary = pipeline.DocumentSummary(path.name, identity.doc_id, status="failed", reason=reason)
     summary.sha256 = identity.sha256
     return summary.as_dict()
+
+
+DocumentKey = tuple[str, str, bool, bool]
+_HEAD_STARTED: dict[DocumentKey, Launched] = {}
+_HEAD_LOCK = threading.Lock()
+
+
+def _document_key(path: Path | str, curated: Path | str, force: bool, again: bool) -> DocumentKey:
+    return (str(path), str(curated), force, again)
+
+
+@dataclass(frozen=True, slots=True)
+class Launched:
+    """A document's child process, the pipe its result comes by, and when it was started."""
+
+    process: multiprocessing.process.BaseProcess
+    receiver: Connection
+    at: float
+
+
+def _launch(path: Path | str, curated: Path | str, force: bool, again: bool) -> Launched:
+    """A child forked from the forkserver, ingesting one document; its result comes by pipe."""
+    at = time.time()
+    start_forkserver()
+    context = _context()
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_child,
+        args=(sender, str(path), str(curated), force, again),
+        daemon=True,
+    )
+    process.start()
+    sender.close()
+    return Launched(process, receiver, at)
+
+
+class HeadStart:
+    """The batch's first documents, started before the orchestration is ready.
+
+    A command's start-up is mostly importing Prefect and reaching its server (0.7–1 s), all
+    of it on one core, while the forkserver, already warm, could be reading. So the command
+    takes the writer lock, then a thread reads the page counts and starts the first
+    ``count`` documents of the batch's :func:`submission_order` (the ones the flow submits
+    first); each flow task then *adopts* its document's running child instead of forking
+    one (:func:`ingest_isolated`: same time limit, same failure handling). The flow still
+    records every document; only the work begins earlier.
+    """
+
+    def __init__(
+        self, paths: list[Path], curated: Path, force: bool, reprocess_outdated: bool, count: int
+    ) -> None:
+        self.paths, self.curated, self.count = paths, curated, count
+        self.force, self.reprocess_outdated = force, reprocess_outdated
+        self.pages: list[int | None] | None = None
+        self._thread = threading.Thread(target=self._start, name="head-start", daemon=True)
+        self._thread.start()
+
+    def _start(self) -> None:
+        self.pages = page_counts(self.paths)
+        order = submission_order([str(p) for p in self.paths], self.pages)
+        for index in order[: self.count]:
+            path = self.paths[index]
+            key = _document_key(path, self.curated, self.force, self.reprocess_outdated)
+            started = _launch(path, self.curated, self.force, self.reprocess_outdated)
+            with _HEAD_LOCK:
+                _HEAD_STARTED[key] = started
+
+    def planned_pages(self) -> list[int | None] | None:
+        """The page counts read (waits for the starting thread), for the flow's plan."""
+        self._thread.join()
+        return self.pages
+
+    def finish(self, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+        """Let documents no task adopted (the flow never ran) end within their time limit:
+        each writes its own files atomically, and a half-killed document would not."""
+        self._thread.join()
+        with _HEAD_LOCK:
+            orphans = list(_HEAD_STARTED.values())
+            _HEAD_STARTED.clear()
+        for orphan in orphans:
+            orphan.receiver.poll(timeout)
+            orphan.receiver.close()
+            if orphan.process.is_alive():
+                orphan.process.kill()
+            orphan.process.join()
 
 
 def ingest_isolated(
@@ -158,18 +278,28 @@ def ingest_isolated(
     ``isolated_s`` (this call's wall time) and ``slot`` (the worker slot that ran it).
     """
     entered = time.time()
-    summary = _ingest_isolated(path, curated, force, timeout, reprocess_outdated)
-    summary.setdefault("document_started", entered)
-    return summary | {"isolated_s": time.time() - entered, "slot": worker_slot()}
+    with _HEAD_LOCK:
+        adopted = _HEAD_STARTED.pop(_document_key(path, curated, force, reprocess_outdated), None)
+    summary = _ingest_isolated(path, curated, force, timeout, reprocess_outdated, adopted)
+    began = adopted.at if adopted is not None else entered
+    summary.setdefault("document_started", began)
+    return summary | {"isolated_s": time.time() - began, "slot": worker_slot()}
 
 
 def _ingest_isolated(
-    path: Path, curated: Path, force: bool, timeout: float, reprocess_outdated: bool
+    path: Path,
+    curated: Path,
+    force: bool,
+    timeout: float,
+    reprocess_outdated: bool,
+    adopted: Launched | None = None,
 ) -> dict:
     """Inside a daemonic process (a Dask worker started by its nanny) children are not
     allowed: the document then runs in-process, and the cluster's own worker management
     applies."""
     if multiprocessing.current_process().daemon:
+        from . import pipeline
+
         try:
             started = time.time()
             summary = pipeline.ingest_document(
@@ -178,16 +308,8 @@ def _ingest_isolated(
             return summary.as_dict() | {"document_started": started}
         except OSError as error:
             raise TransientError(f"{type(error).__name__}: {error}") from error
-    start_forkserver()
-    context = _context()
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(
-        target=_child,
-        args=(sender, str(path), str(curated), force, reprocess_outdated),
-        daemon=True,
-    )
-    process.start()
-    sender.close()
+    launched = adopted or _launch(path, curated, force, reprocess_outdated)
+    process, receiver = launched.process, launched.receiver
     try:
         if receiver.poll(timeout):
             try:

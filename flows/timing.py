@@ -153,7 +153,9 @@ def batch_timing(
             file=s["file"],
             work_s=float(s.get("seconds") or 0.0),
             isolated_s=float(s.get("isolated_s") or s.get("seconds") or 0.0),
-            task_s=span,
+            # a document started ahead of its task (flows.isolation.HeadStart) was busy
+            # from its start, not from its task's submission
+            task_s=max(span, float(s.get("isolated_s") or 0.0)),
         )
         for s, span in zip(summaries, spans, strict=False)
     ]

@@ -228,8 +228,35 @@ def _header_fits(rule: TableRule, header: str) -> bool:
     return not rule.header_requires or any(word in header for word in rule.header_requires)
 
 
+_MEMO_LIMIT = 50_000  # distinct lines remembered per template and question
+
+
+def _memo_match_title(template: Template) -> dict[str, TableRule | None]:
+    return {}
+
+
+def _memo_number_of(template: Template) -> dict[str, str | None]:
+    return {}
+
+
+def _remembered(memo: dict, text: str, answer) -> object:
+    """Ask once per distinct line: every row of every grid is asked whether it is a heading
+    (a fifth of a document's work before this memo), and the same lines recur on each page."""
+    if text in memo:
+        return memo[text]
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[text] = value = answer()
+    return value
+
+
 def match_title(text: str, template: Template) -> TableRule | None:
     """The table rule whose title the line prints (exact, else the longest contained title)."""
+    memo = _derived(template, _memo_match_title)
+    return _remembered(memo, text, lambda: _match_title(text, template))  # type: ignore[return-value]
+
+
+def _match_title(text: str, template: Template) -> TableRule | None:
     if template.numbering == "printed":
         return match_lexicon_title(text, template)
     norm = normalise_title(text)
@@ -326,6 +353,11 @@ def table_number(printed: str, template: Template) -> str:
 
 def _number_of(line: str, template: Template) -> str | None:
     """The table_no a heading or catalogue line gives, normalised, so that both compare."""
+    memo = _derived(template, _memo_number_of)
+    return _remembered(memo, line, lambda: _read_number_of(line, template))  # type: ignore[return-value]
+
+
+def _read_number_of(line: str, template: Template) -> str | None:
     printed = printed_number(line, template)
     return table_number(printed, template) if printed is not None else None
 

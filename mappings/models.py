@@ -337,12 +337,14 @@ class FormVocabulary(Rule):
     scopes: dict[str, str]
 
 
+_TITLE_NOISE = re.compile(r"[\s\"“”'‘’]")
+
+
 def normalise_title(text: str) -> str:
     """Titles compare without spaces, quotes or bracket width."""
     from .text import fold_width
 
-    text = fold_width(text)
-    return re.sub(r"[\s\"“”'‘’]", "", text)
+    return _TITLE_NOISE.sub("", fold_width(text))
 
 
 # --------------------------------------------------------------------------- narrative facts

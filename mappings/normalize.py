@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 from extractors.base import RawGrid
 
@@ -71,7 +71,12 @@ class LineItem:
     placement: str = ""
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The row as a dict (fields are plain values: a shallow copy, unlike ``asdict``'s
+        recursive deep copy, which cost 5 % of a document's work)."""
+        return {name: getattr(self, name) for name in _LINE_ITEM_FIELDS}
+
+
+_LINE_ITEM_FIELDS = tuple(field.name for field in fields(LineItem))
 
 
 @dataclass(slots=True)

@@ -28,12 +28,18 @@ def fold_width(text: str) -> str:
     return text.translate(_FOLD_TABLE)
 
 
+_RUNS_OF_SPACE = re.compile(r"\s+")
+_SPACE_AFTER_CJK = re.compile(rf"(?<=[{_CJK}（）()、：:，,\"“”])\s+")
+_SPACE_BEFORE_CJK = re.compile(rf"\s+(?=[{_CJK}（）()、：:，,\"“”])")
+
+
 def squeeze_spaces(text: str) -> str:
     """Drop line breaks and spaces next to Chinese characters, keep one between Latin words."""
-    text = re.sub(r"\s+", " ", text).strip()
-    text = re.sub(rf"(?<=[{_CJK}（）()、：:，,\"“”])\s+", "", text)
-    text = re.sub(rf"\s+(?=[{_CJK}（）()、：:，,\"“”])", "", text)
-    return text
+    if not any(char.isspace() for char in text):
+        return text  # most cells: nothing to squeeze
+    text = _RUNS_OF_SPACE.sub(" ", text).strip()
+    text = _SPACE_AFTER_CJK.sub("", text)
+    return _SPACE_BEFORE_CJK.sub("", text)
 
 
 _NUMBERING = re.compile(

@@ -88,16 +88,36 @@ def test_dask_cluster_gives_same_rows_as_serial(harness, tmp_path: Path) -> None
     assert_same_content(serial, dask)
 
 
+def _hold_writer_lock(curated: str, ready, release) -> None:
+    from curation.state import writer_lock
+
+    with writer_lock(Path(curated)):
+        ready.set()
+        release.wait(30)
+
+
 def test_second_writer_is_refused_while_lock_held(tmp_path: Path) -> None:
+    """Another process's run is refused (within one process the lock is re-entrant: the
+    command holds it and its flow takes it again, tests/test_head_start.py)."""
+    import multiprocessing
+
     from curation.state import LockBusy, writer_lock
 
     curated = tmp_path / "curated"
-    with (
-        writer_lock(curated),
-        pytest.raises(LockBusy, match="being written by pid"),
-        writer_lock(curated, wait_seconds=0.5),
-    ):
-        pass
+    fork = multiprocessing.get_context("fork")
+    ready, release = fork.Event(), fork.Event()
+    holder = fork.Process(target=_hold_writer_lock, args=(str(curated), ready, release))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        with (
+            pytest.raises(LockBusy, match="being written by pid"),
+            writer_lock(curated, wait_seconds=0.5),
+        ):
+            pass
+    finally:
+        release.set()
+        holder.join(30)
     with writer_lock(curated, wait_seconds=0.5):  # released: the next run gets it
         pass
 

@@ -1,0 +1,179 @@
+"""Issue 16: one-off commands against the background server, as a new user runs them.
+
+    python -m benchmarks.startup [--corpus DIR] [--out DIR] [--rounds 3] [--demo]
+        [--json FILE]
+
+Everything in one run, on a server folder of its own (``BUDGET_DISCLOSURES_SERVER_DIR``
+under OUT, so the first command really is cold and the user's own server is left alone):
+
+1. plain pdfplumber ``extract_tables()`` over every page of the corpus's first 12
+   text-layer documents (its ``MANIFEST.tsv``), in this process;
+2. ``disclosures ingest`` of the same 12 documents, ``--workers 1``, into a fresh curated
+   folder: first **cold** (no server: the command starts the background server), then
+   ``--rounds`` times **warm** (the server running); wall time from outside, and the run
+   log's ``timing`` (command start → first document, documents' own work);
+3. the first 16 text-layer documents with 1 and with 2 workers, ``--rounds`` pairs
+   alternating which goes first (ABBA), warm server: the median speed-up;
+4. with ``--demo``, ``make demo`` twice (the second run is the one the issue times);
+5. the bench's server is stopped at the end.
+
+Reported: seconds, pages/s, the ratio pdfplumber / ingest (≥ 3 is issue 16's bar, warm),
+start-up to the first document (≤ 1.0 s), document pages/s (≥ 60), the 2-worker speed-up
+(≥ 1.8) and the second ``make demo`` (≤ 5 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.prefect_overhead import select_documents  # noqa: E402
+from benchmarks.speed import count_pages, pdfplumber_baseline  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "dev"
+DEFAULT_OUT = ROOT / "benchmarks" / "out" / "startup"
+DISCLOSURES = Path(sys.executable).parent / "disclosures"
+
+
+def link_batch(documents: list[Path], folder: Path) -> Path:
+    """A folder of links to ``documents`` (the command reads a folder like a user's)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for pdf in documents:
+        (folder / pdf.name).symlink_to(pdf.resolve())
+    return folder
+
+
+def ingest(batch: Path, curated: Path, workers: int, env: dict[str, str]) -> dict[str, Any]:
+    """One ``disclosures ingest`` into a fresh folder: wall seconds and the run's timing."""
+    shutil.rmtree(curated, ignore_errors=True)
+    command = [str(DISCLOSURES), "ingest", str(batch), "--curated", str(curated)]
+    command += ["--workers", str(workers)]
+    started = time.perf_counter()
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if result.returncode not in (0, 1):
+        raise SystemExit(f"ingest failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+    runs = (curated / "_state" / "runs.jsonl").read_text(encoding="utf-8").splitlines()
+    timing = json.loads(runs[-1])["timing"]
+    return {
+        "wall_s": round(wall, 3),
+        "first_document_s": timing["command_to_first_document_s"],
+        "documents_work_s": timing["documents_work_s"],
+        "server_started": "Prefect UI:" in result.stdout,
+    }
+
+
+def make_demo(env: dict[str, str]) -> float:
+    """Seconds of one ``make demo`` from the project root."""
+    started = time.perf_counter()
+    subprocess.run(["make", "-s", "demo"], cwd=ROOT, env=env, capture_output=True, check=True)
+    return round(time.perf_counter() - started, 3)
+
+
+def scale_rounds(batch: Path, out: Path, rounds: int, env: dict[str, str]) -> dict[str, Any]:
+    """1 vs 2 workers, ``rounds`` pairs, ABBA order; the median speed-up of wall time."""
+    pairs = []
+    for number in range(rounds):
+        order = (1, 2) if number % 2 == 0 else (2, 1)
+        walls = {w: ingest(batch, out / f"scale-{w}", w, env)["wall_s"] for w in order}
+        pairs.append({"one": walls[1], "two": walls[2], "speedup": round(walls[1] / walls[2], 3)})
+    return {"pairs": pairs, "median_speedup": round(median(p["speedup"] for p in pairs), 3)}
+
+
+def stop_server(env: dict[str, str]) -> None:
+    subprocess.run([str(DISCLOSURES), "server", "stop"], env=env, capture_output=True, check=False)
+
+
+def measure(corpus: Path, out: Path, rounds: int, demo: bool) -> dict[str, Any]:
+    """All of issue 16's numbers, in one run on one machine."""
+    texts = select_documents(corpus, all_documents=False)
+    batch12 = link_batch(texts[:12], out / "batch-12")
+    batch16 = link_batch(texts[:16], out / "batch-16")
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["BUDGET_DISCLOSURES_SERVER_DIR"] = str(out / "server")
+    env.pop("BUDGET_DISCLOSURES_SERVER", None)
+    stop_server(env)  # a cold start really is cold
+    pages = count_pages(sorted(batch12.glob("*.pdf")))
+    baseline = pdfplumber_baseline(sorted(batch12.glob("*.pdf")))
+    try:
+        cold = ingest(batch12, out / "curated-cold", 1, env)
+        warm = [ingest(batch12, out / "curated-warm", 1, env) for _ in range(rounds)]
+        scale = scale_rounds(batch16, out, rounds, env)
+        demo_runs = [make_demo(env), make_demo(env)] if demo else []
+    finally:
+        stop_server(env)
+    warm_wall = median(run["wall_s"] for run in warm)
+    warm_work = median(run["documents_work_s"] for run in warm)
+    return {
+        "documents": 12,
+        "pages": pages,
+        "pdfplumber_s": baseline["seconds"],
+        "cold": cold | {"ratio": round(baseline["seconds"] / cold["wall_s"], 3)},
+        "warm": warm,
+        "warm_median_wall_s": warm_wall,
+        "warm_ratio": round(baseline["seconds"] / warm_wall, 3),
+        "warm_first_document_s": median(run["first_document_s"] for run in warm),
+        "document_pages_per_s": round(pages / warm_work, 1),
+        "scale_16": scale,
+        "make_demo_s": demo_runs,
+    }
+
+
+def print_report(report: dict[str, Any]) -> None:
+    """The numbers against issue 16's bars."""
+    cold, scale = report["cold"], report["scale_16"]
+    rows = [
+        ("pages (12 text documents)", report["pages"], ""),
+        ("pdfplumber extract_tables", f"{report['pdfplumber_s']} s", ""),
+        ("ingest, cold (starts the server)", f"{cold['wall_s']} s", f"{cold['ratio']}×"),
+        ("ingest, warm (median)", f"{report['warm_median_wall_s']} s", "bar ≥ 3×"),
+        ("  pdfplumber / ingest warm", f"{report['warm_ratio']}×", ""),
+        ("  command start → first document", f"{report['warm_first_document_s']} s", "≤ 1.0 s"),
+        ("  document work", f"{report['document_pages_per_s']} pages/s", "≥ 60"),
+        ("16 documents, 2 vs 1 worker (median)", f"{scale['median_speedup']}×", "≥ 1.8×"),
+    ]
+    if report["make_demo_s"]:
+        rows.append(
+            ("make demo, 1st / 2nd run", " / ".join(map(str, report["make_demo_s"])), "≤ 5 s")
+        )
+    width = max(len(row[0]) for row in rows)
+    for name, value, bar in rows:
+        print(f"{name:<{width}}  {value!s:>18}  {bar}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks.startup",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--rounds", type=int, default=3, help="warm runs, and 1/2-worker pairs")
+    ap.add_argument("--demo", action="store_true", help="also time `make demo` twice")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args(argv)
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    report = measure(args.corpus.resolve(), out, args.rounds, args.demo)
+    print_report(report)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
