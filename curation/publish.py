@@ -125,6 +125,7 @@ SORT_KEYS = {
     "validations": ("doc_id", "check"),
     "sections": ("doc_id", "seq", "section_id"),
     "facts": ("doc_id", "page", "fact"),
+    "corrections": ("doc_id", "entry"),
 }
 # Columns about the pipeline run rather than the data: when it ran, and where the file sat on
 # the ingesting machine. Dropped from releases (with any other ``*_at`` column).
@@ -140,6 +141,7 @@ DATASET_ORDER = (
     "validations",
     "sections",
     "facts",
+    "corrections",
 )
 _TYPES = {"string": "string", "int": "integer", "float": "number", "bool": "boolean"}
 _DUCK = {"string": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN"}
@@ -760,6 +762,45 @@ def _doc_label(doc: dict) -> list:
     ]
 
 
+def _corrections_section(release: Release) -> list[str]:
+    """The corrections log of the published documents (``data/corrections.*``): every
+    reviewer's fix and every finding accepted as the publisher's own inconsistency, which
+    stays visible here although it does not block publication."""
+    log = next((d for d in release.datasets if d.name == "corrections"), None)
+    rows = pq.read_table(log.parquet).to_pylist() if log is not None else []
+    out = ["", f"## Corrections ({len(rows)})", ""]
+    if not rows:
+        return [*out, "None."]
+    accepted = sum(1 for row in rows if row["status"] == "accepted")
+    unmatched = sum(1 for row in rows if row["status"] == "unmatched")
+    out += [
+        f"Reviewers' corrections applied at ingest (`corrections/<sha256>.yaml`; full log in "
+        f"`data/corrections.csv`): {len(rows) - accepted - unmatched} applied, {accepted} "
+        f"finding(s) accepted as the publisher's own inconsistency (they stay in "
+        f"`data/validations.csv` with `accepted`), {unmatched} matching nothing.",
+        "",
+    ]
+    return out + _md_table(
+        ["doc_id", "#", "fix", "table", "row / check", "status", "before", "after", "reason", "by", "at"],
+        [
+            [
+                f"`{row['doc_id']}`",
+                row["entry"],
+                row["fix"],
+                row["table_no"] or "",
+                row["row"] or row["check"] or "",
+                row["status"],
+                row["value_before"] or "",
+                row["value_after"] or "",
+                row["reason"],
+                row["by"] or "",
+                row["at"] or "",
+            ]
+            for row in rows
+        ],
+    )  # fmt: skip
+
+
 def render_release_notes(release: Release, findings: dict[str, dict]) -> str:
     changes = release.changes
     out = [f"# {PACKAGE_NAME} release {release.version}", ""]
@@ -857,6 +898,7 @@ def render_release_notes(release: Release, findings: dict[str, dict]) -> str:
         if release.excluded
         else ["None."]
     )
+    out += _corrections_section(release)
     out += ["", "## Validation summary", ""]
     if release.validations_present:
         checked = list(findings.values())

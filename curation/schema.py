@@ -178,6 +178,15 @@ DOCUMENTS = Dataset(
             "date the cover prints: 2024-02 or 2018-02-24",
             extra=True,
         ),
+        Column(
+            "corrections_sha256",
+            "string",
+            "更正文件摘要",
+            "SHA-256 of the corrections file applied (corrections/<sha256>.yaml); empty without "
+            "one. A changed file makes the next ingest redo the document",
+            extra=True,
+            pattern=r"^[0-9a-f]{64}$",
+        ),
     ),
 )
 
@@ -289,6 +298,21 @@ LINE_ITEMS = Dataset(
             "figures also carry a confidence",
             extra=True,
         ),
+        Column(
+            "corrected",
+            "bool",
+            "是否更正",
+            "a reviewer's correction changed this row (corrections/<sha256>.yaml); empty when not",
+            extra=True,
+        ),
+        Column(
+            "corrected_from",
+            "string",
+            "更正前",
+            "what the row read before its correction, e.g. amount_printed=6.00 or label=2010301 "
+            "行政运衍",
+            extra=True,
+        ),
     ),
     foreign_keys=(("doc_id", "documents", "doc_id"),),
 )
@@ -356,6 +380,15 @@ VALIDATIONS = Dataset(
             "failing instances of the check in the document",
             extra=True,
         ),
+        Column(
+            "accepted",
+            "bool",
+            "已接受",
+            "a reviewer accepted this finding as the publisher's own inconsistency: it stays "
+            "visible but does not fail the document; empty when not",
+            extra=True,
+        ),
+        Column("accepted_reason", "string", "接受理由", "the reviewer's reason", extra=True),
     ),
     foreign_keys=(("doc_id", "documents", "doc_id"),),
 )
@@ -474,7 +507,57 @@ FACTS = Dataset(
     foreign_keys=(("doc_id", "documents", "doc_id"),),
 )
 
+CORRECTIONS = Dataset(
+    "corrections",
+    "更正记录",
+    "the corrections log: one row per entry of a document's corrections file, with what it did",
+    ("doc_id", "entry"),
+    (
+        DOC_ID,
+        Column("sha256", "string", "文件摘要", "SHA-256 of the PDF the file corrects", False),
+        Column("entry", "int", "条目", "the entry's position in the file (from 1)", False),
+        Column(
+            "fix",
+            "string",
+            "更正类型",
+            "cell (a figure), label (a name or code), table (a table's kind), accept (a finding "
+            "accepted as the publisher's own inconsistency)",
+            False,
+            enum=("cell", "label", "table", "accept"),
+        ),
+        Column("table_no", "string", "表号", "the table it concerns"),
+        Column("row", "string", "行", "the row it matches: code … or row …"),
+        Column("measure", "string", "度量", "the figure's measure (cell fixes)"),
+        Column("check", "string", "校验项", "the finding's check id (accept entries)"),
+        Column(
+            "status",
+            "string",
+            "结果",
+            "applied, accepted, or unmatched (it matches nothing any more: reported in the "
+            "document's reason)",
+            False,
+            enum=("applied", "accepted", "unmatched"),
+        ),
+        Column("value_before", "string", "更正前", "what was read (or the finding accepted)"),
+        Column("value_after", "string", "更正后", "the value the correction set"),
+        Column("n_rows", "int", "影响行数", "rows (or findings) it changed", False),
+        Column("reason", "string", "理由", "the reviewer's reason", False),
+        Column("by", "string", "更正人", "who decided"),
+        Column("at", "string", "日期", "when (ISO date)"),
+    ),
+    foreign_keys=(("doc_id", "documents", "doc_id"),),
+)
+
 DATASETS: dict[str, Dataset] = {
     d.name: d
-    for d in (DOCUMENTS, TABLES, LINE_ITEMS, PERFORMANCE_TARGETS, VALIDATIONS, SECTIONS, FACTS)
+    for d in (
+        DOCUMENTS,
+        TABLES,
+        LINE_ITEMS,
+        PERFORMANCE_TARGETS,
+        VALIDATIONS,
+        SECTIONS,
+        FACTS,
+        CORRECTIONS,
+    )
 }

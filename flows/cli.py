@@ -45,6 +45,35 @@ CuratedOption = Annotated[
         "--curated", help="Output folder of the curated datasets.", envvar="DISCLOSURES_CURATED"
     ),
 ]
+CORRECTIONS_ENV = "BUDGET_DISCLOSURES_CORRECTIONS"  # = mappings.corrections.CORRECTIONS_ENV
+CorrectionsOption = Annotated[
+    Path,
+    typer.Option(
+        "--corrections",
+        help="Folder of reviewers' corrections, one <sha256>.yaml per PDF (keep it under "
+        "version control), applied at every ingest.",
+        envvar=CORRECTIONS_ENV,
+    ),
+]
+
+
+def _report_corrections_folder(folder: Path, curated: Path) -> None:
+    """One line per corrections file that cannot be used: it does not load, or no document
+    in ``curated`` has its SHA-256 (nothing else changes because of it)."""
+    if not folder.is_dir():
+        return
+    from curation.store import read_all_documents
+    from mappings.corrections import validate_folder
+
+    known = {row.get("sha256") for row in read_all_documents(curated)}
+    for problem in validate_folder(folder, known):
+        err_console.print(f"[yellow]corrections:[/yellow] {problem}", highlight=False)
+
+
+def _use_corrections(folder: Path) -> None:
+    """The document processes (and validation) read the corrections folder from the
+    environment: set before they start, as an absolute path."""
+    os.environ[CORRECTIONS_ENV] = str(folder.resolve())
 
 
 @app.callback()
@@ -147,6 +176,7 @@ def ingest(
         typer.Argument(help="PDF files or folders (searched recursively). Default: raw/"),
     ] = None,
     curated: CuratedOption = Path("curated"),
+    corrections: CorrectionsOption = Path("corrections"),
     force: Annotated[
         bool, typer.Option("--force", help="Redo documents already ingested.")
     ] = False,
@@ -211,6 +241,7 @@ def ingest(
     from flows.timing import process_started
 
     command_started = process_started()
+    _use_corrections(corrections)
     if not templates:  # before the document processes start: they read the setting
         from mappings.loader import TEMPLATES_ENV
 
@@ -278,6 +309,7 @@ def ingest(
         f"in {_flow_seconds(curated):.1f} s → {curated}/  (log: {log_file})"
     )
     console.print(_timing_text(curated), highlight=False)
+    _report_corrections_folder(corrections, curated)
     raise typer.Exit(1 if failed else 0)
 
 
@@ -350,6 +382,7 @@ def serve(
         str, typer.Option("--cron", help="Schedule (cron syntax, server time zone).")
     ] = "0 2 * * *",
     curated: CuratedOption = Path("curated"),
+    corrections: CorrectionsOption = Path("corrections"),
     workers: Annotated[
         int, typer.Option("--workers", min=1, help="Documents processed in parallel.")
     ] = 1,
@@ -374,6 +407,7 @@ def serve(
     if not inbox.is_dir():
         err_console.print(f"[red]error:[/red] inbox is not a folder: {inbox}")
         raise typer.Exit(2)
+    _use_corrections(corrections)
     curated.mkdir(parents=True, exist_ok=True)
     _quiet_prefect(curated / "_logs" / "serve.log", verbose=True)
     from flows.serve import prefect_server, serve_inbox
@@ -585,6 +619,7 @@ def publish(
 @app.command()
 def validate(
     curated: CuratedOption = Path("curated"),
+    corrections: CorrectionsOption = Path("corrections"),
     docs: Annotated[
         bool, typer.Option("--docs/--no-docs", help="Build GX Data Docs (HTML).")
     ] = True,
@@ -598,6 +633,7 @@ def validate(
     if not (curated / "documents").is_dir():
         err_console.print(f"[red]error:[/red] no curated documents in {curated}")
         raise typer.Exit(2)
+    _use_corrections(corrections)
     from validation.rerun import validate_store
 
     started = time.perf_counter()
@@ -629,6 +665,7 @@ def validate(
     )
     if run.data_docs:
         console.print(f"data docs: {run.data_docs}", markup=False, highlight=False)
+    _report_corrections_folder(corrections, curated)
     raise typer.Exit(1 if counts["failed"] else 0)
 
 

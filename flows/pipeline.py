@@ -25,6 +25,15 @@ from extractors.ocr_review import review_items
 from extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
 from flows.candidates import choose_extraction
 from flows.discover import discover_pdfs  # noqa: F401  (re-exported: serve, tests)
+from mappings.corrections import (
+    CorrectionsError,
+    CorrectionsFile,
+    accept_findings,
+    apply_corrections,
+    corrections_digest,
+    load_corrections,
+    unmatched_reason,
+)
 from mappings.coverage import is_zero_form, no_data_reason
 from mappings.identify import (
     PageTables,
@@ -317,13 +326,55 @@ def _declared_empty_rows(doc_id, template, catalogue, table_rows, page_tables) -
     return out
 
 
-def apply_validation(rows: dict[str, list[dict]], summary: DocumentSummary) -> None:
+def apply_document_corrections(
+    rows: dict[str, list[dict]], summary: DocumentSummary
+) -> CorrectionsFile | None:
+    """Apply the reviewer's corrections file of this PDF (``corrections/<sha256>.yaml``) to
+    its rows, before validation; the ``corrections`` log rows go with the document.
+
+    A file that does not load changes nothing and makes the document ``warn`` with its one
+    line; a correction matching nothing is reported the same way (never dropped silently).
+    """
+    document = rows["documents"][0]
+    document["corrections_sha256"] = corrections_digest(document["sha256"])
+    rows["corrections"] = []
+    try:
+        fixes = load_corrections(document["sha256"])
+    except CorrectionsError as error:
+        _warn(document, summary, f"corrections not applied: {error}")
+        return None
+    if fixes is not None:
+        rows["corrections"] = apply_corrections(rows, fixes)
+        document["n_line_items"] = len(rows.get("line_items", []))
+    return fixes
+
+
+def _warn(document: dict, summary: DocumentSummary, reason: str) -> None:
+    """At least ``warn``, with ``reason`` (first, unless the document failed: then its
+    failure's reason stays first)."""
+    if document["status"] == "ok":
+        document["status"] = summary.status = "warn"
+    earlier = document.get("reason")
+    if not earlier:
+        combined = reason
+    elif document["status"] == "failed":
+        combined = f"{earlier}; {reason}"
+    else:
+        combined = f"{reason}; {earlier}"
+    document["reason"] = summary.reason = combined
+
+
+def apply_validation(
+    rows: dict[str, list[dict]], summary: DocumentSummary, fixes: CorrectionsFile | None = None
+) -> None:
     """Run the validation suites on a document's rows: ``validations`` rows and the status gate.
 
     An error finding fails the document (reason: the first error check), so publishing
-    excludes it; warnings make it ``warn``.
+    excludes it; warnings make it ``warn``. Findings the corrections accept as the
+    publisher's own inconsistency stay in ``validations`` (``accepted``) but gate nothing.
     """
     from validation import validate_rows
+    from validation.engine import report_for
 
     document = rows["documents"][0]
     try:
@@ -334,12 +385,21 @@ def apply_validation(rows: dict[str, list[dict]], summary: DocumentSummary) -> N
         document["status"] = summary.status = "failed"
         document["reason"] = summary.reason = f"validation crashed: {type(error).__name__}: {error}"
         return
+    if fixes is not None:
+        rows["corrections"] += accept_findings(
+            report.rows, fixes, document["doc_id"], document["sha256"]
+        )
+        rows["corrections"].sort(key=lambda row: row["entry"])
+        report = report_for(report.rows)
     rows["validations"] = report.rows
     summary.n_errors, summary.n_warnings = report.n_errors, report.n_warnings
     if report.status != "ok":
         document["status"] = summary.status = report.status
     if report.status == "failed":
         document["reason"] = summary.reason = report.reason
+    missed = unmatched_reason(rows.get("corrections", []))
+    if missed:
+        _warn(document, summary, missed)
 
 
 def validation_counts(curated: Path, doc_id: str) -> tuple[int, int]:
@@ -398,6 +458,8 @@ def already_ingested(
         return False
     if row.get("status") == "failed" and (row.get("reason") or "").startswith(RETRYABLE_REASONS):
         return False  # the process was killed (OOM killer, operator): try again next run
+    if row.get("corrections_sha256") != corrections_digest(sha256):
+        return False  # the reviewer's corrections changed: apply them
     return not reprocess_outdated or row.get("pipeline_version") == pipeline_version()
 
 
@@ -453,8 +515,9 @@ def ingest_document(
     replace_changed_source(curated, str(path.resolve()), doc_id)
     try:
         rows, summary = build_rows(path, doc_id, identity.sha256)
+        fixes = apply_document_corrections(rows, summary)
         if validate:
-            apply_validation(rows, summary)
+            apply_validation(rows, summary, fixes)
     except DocumentError as error:
         rows, summary = _failed_rows(path, doc_id, identity.sha256, str(error))
     except Exception as error:  # a bug on one document never stops the batch

@@ -378,9 +378,11 @@ def aggregate(instances: Iterable[Instance], doc_ids: Iterable[str]) -> dict[str
 
 
 def report_for(rows: list[dict]) -> Report:
-    """Status ``failed`` on an error finding (reason: the first error check), ``warn`` on a warning."""
-    errors = [r for r in rows if not r["success"] and r["severity"] == ERROR]
-    warnings = [r for r in rows if not r["success"] and r["severity"] == WARN]
+    """Status ``failed`` on an error finding (reason: the first error check), ``warn`` on a
+    warning; a finding a reviewer accepted (``accepted``) counts as neither."""
+    open_rows = [r for r in rows if not r["success"] and not r.get("accepted")]
+    errors = [r for r in open_rows if r["severity"] == ERROR]
+    warnings = [r for r in open_rows if r["severity"] == WARN]
     errors.sort(key=lambda r: CHECK_ORDER.get(r["check"], 999))
     report = Report(rows=rows, n_errors=len(errors), n_warnings=len(warnings))
     report.errors = [r["check"] for r in errors]

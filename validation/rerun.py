@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from curation import store
+from mappings.corrections import CorrectionsError, accept_findings, load_corrections
 
 from .engine import aggregate, report_for
 from .gx import GxRun, run_gx
@@ -39,6 +40,28 @@ def _extraction_failed(row: dict) -> bool:
     )
 
 
+def accept_reviewed(rows: list[dict], document: dict) -> None:
+    """Mark the findings the document's corrections file accepts (as the ingest does), so
+    that ``disclosures validate`` agrees with it; a file that does not load accepts nothing
+    (the ingest reported it)."""
+    sha256 = document.get("sha256")
+    if not sha256:
+        return
+    try:
+        fixes = load_corrections(sha256)
+    except CorrectionsError:
+        return
+    if fixes is not None:
+        accept_findings(rows, fixes, document["doc_id"], sha256)
+
+
+def _has_unmatched_corrections(curated: Path, doc_id: str) -> bool:
+    path = store.doc_file(curated, "corrections", doc_id)
+    if not path.exists():
+        return False
+    return "unmatched" in pq.read_table(path, columns=["status"]).column("status").to_pylist()
+
+
 def validate_store(curated: Path, build_docs: bool = True) -> tuple[list[DocumentResult], GxRun]:
     run = run_gx(curated, build_docs=build_docs)
     by_doc = aggregate(run.instances, run.doc_ids)
@@ -59,7 +82,9 @@ def validate_store(curated: Path, build_docs: bool = True) -> tuple[list[Documen
                 )
             )
             continue
-        report = report_for(by_doc[doc_id])
+        rows = by_doc[doc_id]
+        accept_reviewed(rows, document)
+        report = report_for(rows)
         store.write_atomic(
             store.to_table("validations", report.rows),
             store.doc_file(curated, "validations", doc_id),
@@ -69,14 +94,17 @@ def validate_store(curated: Path, build_docs: bool = True) -> tuple[list[Documen
             reason = report.reason
         elif reason and reason.startswith(VALIDATION_REASON):
             reason = None
-        if document.get("status") != report.status or document.get("reason") != reason:
-            document.update(status=report.status, reason=reason)
+        status = report.status
+        if status == "ok" and _has_unmatched_corrections(curated, doc_id):
+            status = "warn"  # (its reason, from the ingest, stays)
+        if document.get("status") != status or document.get("reason") != reason:
+            document.update(status=status, reason=reason)
             store.write_atomic(store.to_table("documents", [document]), path)
         results.append(
             DocumentResult(
                 doc_id,
                 document.get("source_name"),
-                report.status,
+                status,
                 report.n_errors,
                 report.n_warnings,
                 reason,

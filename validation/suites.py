@@ -20,7 +20,7 @@ from .checks import ROW_SET_CHECKS
 
 log = logging.getLogger(__name__)
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
-VALIDATED = tuple(name for name in DATASETS if name != "validations")
+VALIDATED = tuple(name for name in DATASETS if name not in ("validations", "corrections"))
 """The datasets validated (``validations`` is the output, not an input)."""
 
 # contract type → the column's declared type once loaded into SQLite (the GX batch)
