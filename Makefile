@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CORPUS ?= ../shared/corpus/dev
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench bench-real bench-regions bench-ablation bench-borderless bench-startup bench-scale bench-ocr sample clean
+.PHONY: install demo test lint format bench bench-real bench-regions bench-ablation bench-borderless bench-startup bench-review bench-scale bench-ocr sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ bench: $(STAMP)  ## accuracy + throughput on the dev corpus (CORPUS=... to chang
 	$(BIN)/python -m benchmarks.score_narrative --curated benchmarks/out/dev/curated --corpus $(CORPUS)
 	# one-off commands against the background server: cold, warm, 1 vs 2 workers, make demo
 	$(BIN)/python -m benchmarks.startup --corpus $(CORPUS) --demo --json benchmarks/out/startup/report.json
+
+bench-review: $(STAMP)  ## issue 17: review site of the real corpus (s/page, size) and the README screenshots
+	rm -rf benchmarks/out/review-real
+	$(BIN)/disclosures ingest ../shared/corpus/real --curated benchmarks/out/review-real/curated --workers 2 ; test $$? -le 1
+	$(BIN)/python -m benchmarks.review --curated benchmarks/out/review-real/curated --out benchmarks/out/review-real/site --screenshots benchmarks/out/review-real/screenshots
 
 bench-startup: $(STAMP)  ## issue 16: cold / warm command vs pdfplumber, start-up, 1 vs 2 workers, make demo
 	$(BIN)/python -m benchmarks.startup --corpus $(CORPUS) --demo --json benchmarks/out/startup/report.json

@@ -309,8 +309,8 @@ LINE_ITEMS = Dataset(
             "corrected_from",
             "string",
             "更正前",
-            "what the row read before its correction, e.g. amount_printed=6.00 or label=2010301 "
-            "行政运衍",
+            "what the row read before its correction, e.g. amount_printed=6.00, label=2010301 "
+            "行政运衍, measure=total or kind=…",
             extra=True,
         ),
     ),
@@ -520,10 +520,11 @@ CORRECTIONS = Dataset(
             "fix",
             "string",
             "更正类型",
-            "cell (a figure), label (a name or code), table (a table's kind), accept (a finding "
-            "accepted as the publisher's own inconsistency)",
+            "cell (a figure), label (a name or code), table (a table's kind or pages), column "
+            "(the measure of a header column), accept (a finding accepted as the publisher's "
+            "own inconsistency)",
             False,
-            enum=("cell", "label", "table", "accept"),
+            enum=("cell", "label", "table", "column", "accept"),
         ),
         Column("table_no", "string", "表号", "the table it concerns"),
         Column("row", "string", "行", "the row it matches: code … or row …"),
@@ -542,8 +543,8 @@ CORRECTIONS = Dataset(
         Column("value_after", "string", "更正后", "the value the correction set"),
         Column("n_rows", "int", "影响行数", "rows (or findings) it changed", False),
         Column("reason", "string", "理由", "the reviewer's reason", False),
-        Column("by", "string", "更正人", "who decided"),
-        Column("at", "string", "日期", "when (ISO date)"),
+        Column("by", "string", "更正人", "who decided", False),
+        Column("at", "string", "日期", "when (ISO date)", False),
     ),
     foreign_keys=(("doc_id", "documents", "doc_id"),),
 )

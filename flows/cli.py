@@ -669,6 +669,61 @@ def validate(
     raise typer.Exit(1 if counts["failed"] else 0)
 
 
+@app.command()
+def review(
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(help="Documents to review: doc ids, SHA-256s or PDF paths. Default: all."),
+    ] = None,
+    curated: CuratedOption = Path("curated"),
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder of the review site (images reused across runs).")
+    ] = Path("review"),
+    suggest: Annotated[
+        bool,
+        typer.Option(
+            "--suggest",
+            help="Print the corrections YAML skeleton of every open finding instead.",
+        ),
+    ] = False,
+    open_site: Annotated[
+        bool, typer.Option("--open", help="Open index.html in the default browser.")
+    ] = False,
+    dpi: Annotated[
+        int, typer.Option("--dpi", min=36, max=300, help="Page image resolution.")
+    ] = 100,
+) -> None:
+    """Write a static, offline review site: why each document was flagged, on its pages.
+
+    index.html lists the documents by status (failed first); each document's page shows its
+    table pages with the detected grids drawn over them, the extracted rows, the findings
+    linked to the rows and cells they concern, and the corrections entry that would settle
+    each one (see corrections/). Exit code 2 when a document is not found.
+    """
+    from curation.review import build_site, suggestions
+
+    try:
+        if suggest:
+            console.print(suggestions(curated, targets or []), markup=False, highlight=False)
+            return
+        report = build_site(curated, out, targets or [], dpi)
+    except LookupError as error:
+        err_console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    for name in report.missing_pdfs:
+        err_console.print(f"[yellow]no PDF for {name}[/yellow]: pass its path to show its pages")
+    console.print(
+        f"{report.documents} documents, {report.pages} page images ({report.rendered} rendered, "
+        f"the rest reused) in {report.seconds:.1f} s, {report.bytes / 1e6:.1f} MB → "
+        f"{out / 'index.html'}",
+        highlight=False,
+    )
+    if open_site:
+        import webbrowser
+
+        webbrowser.open((out / "index.html").resolve().as_uri())
+
+
 def main() -> None:
     """Entry point of the ``disclosures`` script."""
     try:

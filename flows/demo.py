@@ -28,6 +28,16 @@ def main() -> None:
     print("\nExample DuckDB query — general-public-budget expenditure by function class (类):")
     print(sql)
     print(duckdb.sql(sql))
+    log = curated / "corrections"
+    if any(log.glob("*.parquet")):
+        applied = duckdb.sql(
+            f"SELECT status, count(*) FROM read_parquet('{log}/*.parquet') GROUP BY status"
+        ).fetchall()
+        shown = ", ".join(f"{n} {status}" for status, n in applied)
+        print(f"Reviewers' corrections (corrections/*.yaml) in the curated rows: {shown}.")
+    print(
+        "Why a document was flagged, on its pages: .venv/bin/disclosures review → review/index.html"
+    )
 
 
 if __name__ == "__main__":

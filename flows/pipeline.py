@@ -345,7 +345,7 @@ def apply_document_corrections(
         return None
     if fixes is not None:
         rows["corrections"] = apply_corrections(rows, fixes)
-        document["n_line_items"] = len(rows.get("line_items", []))
+        document["n_line_items"] = summary.line_items = len(rows.get("line_items", []))
     return fixes
 
 

@@ -23,10 +23,16 @@ machine and after every pipeline version)::
         name: 行政运行
         reason: ...
         by: ...
-        at: ...
-      - fix: table              # a table read as the wrong kind
+        at: ...                 # every entry: reason, by and at
+      - fix: table              # a table read as the wrong kind, or over too many pages
         table: "9"
         kind: gov_fund_expenditure
+        pages: [17, 17]         # optional: rows read from other pages are dropped
+        reason: ...
+      - fix: column             # a column mapped to the wrong measure
+        table: "5"
+        column: 基本支出/公用经费
+        measure: basic_public
         reason: ...
       - fix: accept             # a finding the PDF itself causes: visible, not blocking
         check: arith.three_public
@@ -90,9 +96,11 @@ class RowKey(_Strict):
 
 
 class _Entry(_Strict):
+    """Every decision says why, who took it and when."""
+
     reason: Annotated[str, Field(min_length=1)]
-    by: str | None = None
-    at: dt.date | None = None
+    by: Annotated[str, Field(min_length=1)]
+    at: dt.date
 
 
 class CellFix(_Entry):
@@ -131,11 +139,31 @@ class LabelFix(_Entry):
 
 
 class TableFix(_Entry):
-    """A table identified as the wrong kind (its rows keep their figures)."""
+    """A table identified as the wrong kind, or read over too many pages (the rows read from
+    pages outside ``pages`` belong to another table and are dropped from this one)."""
 
     fix: Literal["table"]
     table: str
-    kind: str
+    kind: str | None = None
+    pages: tuple[int, int] | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> TableFix:
+        if self.kind is None and self.pages is None:
+            raise ValueError("a table fix needs a kind or pages: [first, last]")
+        if self.pages is not None and not 1 <= self.pages[0] <= self.pages[1]:
+            raise ValueError("pages must be [first, last] with 1 ≤ first ≤ last")
+        return self
+
+
+class ColumnFix(_Entry):
+    """A column mapped to the wrong measure: the figures under the header path ``column``
+    (as ``line_items.column`` prints it, e.g. ``基本支出/人员经费``) get ``measure``."""
+
+    fix: Literal["column"]
+    table: str
+    column: str
+    measure: str
 
 
 class AcceptFinding(_Entry):
@@ -146,7 +174,9 @@ class AcceptFinding(_Entry):
     table: str | None = None
 
 
-Correction = Annotated[CellFix | LabelFix | TableFix | AcceptFinding, Field(discriminator="fix")]
+Correction = Annotated[
+    CellFix | LabelFix | TableFix | ColumnFix | AcceptFinding, Field(discriminator="fix")
+]
 
 
 class CorrectionsFile(_Strict):
@@ -229,13 +259,16 @@ def unit_factor(unit_printed: str | None) -> float:
 def _log_row(doc_id: str, sha256: str, index: int, entry, status: str, **change) -> dict:
     target = getattr(entry, "table", None)
     row = getattr(entry, "row", None)
+    where = row.describe() if row is not None else None
+    if isinstance(entry, ColumnFix):
+        where = f"column {entry.column}"
     return {
         "doc_id": doc_id,
         "sha256": sha256,
         "entry": index,
         "fix": entry.fix,
         "table_no": target,
-        "row": row.describe() if row is not None else None,
+        "row": where,
         "measure": getattr(entry, "measure", None),
         "check": getattr(entry, "check", None),
         "status": status,
@@ -244,7 +277,7 @@ def _log_row(doc_id: str, sha256: str, index: int, entry, status: str, **change)
         "n_rows": change.get("n_rows", 0),
         "reason": entry.reason,
         "by": entry.by,
-        "at": entry.at.isoformat() if entry.at else None,
+        "at": entry.at.isoformat(),
     }
 
 
@@ -293,14 +326,50 @@ def _fix_label(items: list[dict], entry: LabelFix) -> tuple[int, str | None, str
 
 def _fix_table(rows: dict[str, list[dict]], entry: TableFix) -> tuple[int, str | None, str]:
     tables = [t for t in rows.get("tables", []) if t.get("table_no") == entry.table]
-    before = tables[0].get("kind") if tables else None
-    for table in tables:
-        table["kind"] = entry.kind
     items = [i for i in rows.get("line_items", []) if i.get("table_no") == entry.table]
-    for item in items:
-        _mark(item, f"kind={item.get('kind')}")
-        item["kind"] = entry.kind
-    return len(tables), before, entry.kind
+    before = ", ".join(
+        f"kind={t.get('kind')} pages={t.get('page_first')}-{t.get('page_last')}" for t in tables
+    )
+    if entry.pages is not None:
+        first, last = entry.pages
+        outside = {id(i) for i in items if not first <= (i.get("page") or first) <= last}
+        rows["line_items"] = [i for i in rows["line_items"] if id(i) not in outside]
+        items = [i for i in items if id(i) not in outside]
+        for table in tables:
+            table["page_first"], table["page_last"] = first, last
+            table["n_line_items"] = len(items)
+    if entry.kind is not None:
+        for table in tables:
+            table["kind"] = entry.kind
+        for item in items:
+            _mark(item, f"kind={item.get('kind')}")
+            item["kind"] = entry.kind
+    after = " ".join(
+        part
+        for part in (
+            f"kind={entry.kind}" if entry.kind else "",
+            f"pages={entry.pages[0]}-{entry.pages[1]}" if entry.pages else "",
+        )
+        if part
+    )
+    return len(tables), before or None, after
+
+
+def _fix_column(items: list[dict], entry: ColumnFix) -> tuple[int, str | None, str]:
+    wanted = _header(entry.column)
+    hits = [
+        i for i in items if i.get("table_no") == entry.table and _header(i.get("column")) == wanted
+    ]
+    before = hits[0].get("measure") if hits else None
+    for item in hits:
+        _mark(item, f"measure={item.get('measure')}")
+        item["measure"] = entry.measure
+    return len(hits), before, entry.measure
+
+
+def _header(path: str | None) -> str:
+    """A header path compared without spaces or slash spacing."""
+    return "/".join(part.strip().replace(" ", "") for part in (path or "").split("/"))
 
 
 def apply_corrections(rows: dict[str, list[dict]], corrections: CorrectionsFile) -> list[dict]:
@@ -318,8 +387,11 @@ def apply_corrections(rows: dict[str, list[dict]], corrections: CorrectionsFile)
             n, before, after = _fix_cell(items, entry)
         elif isinstance(entry, LabelFix):
             n, before, after = _fix_label(items, entry)
+        elif isinstance(entry, ColumnFix):
+            n, before, after = _fix_column(items, entry)
         else:
             n, before, after = _fix_table(rows, entry)
+            items = rows.get("line_items", [])
         status = "applied" if n else "unmatched"
         log.append(
             _log_row(doc_id, sha256, index, entry, status, before=before, after=after, n_rows=n)

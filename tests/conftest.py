@@ -38,6 +38,11 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 _SERVER_DIR = Path(tempfile.mkdtemp(prefix="disclosures-tests-server-"))
 os.environ.setdefault("BUDGET_DISCLOSURES_SERVER_DIR", str(_SERVER_DIR))
 
+# The project's corrections/ (the demo's reviewed decisions on the sample) stay out of the tests:
+# a test that wants corrections names its own folder.
+_CORRECTIONS_DIR = Path(tempfile.mkdtemp(prefix="disclosures-tests-corrections-"))
+os.environ["BUDGET_DISCLOSURES_CORRECTIONS"] = str(_CORRECTIONS_DIR)
+
 
 def pytest_sessionfinish(session, exitstatus):
     from flows import background
@@ -171,3 +176,56 @@ def run_cli(args, api_url, cwd, timeout=300):
         timeout=timeout,
         check=False,
     )
+
+
+# --------------------------------------------------------------------------- headless Chromium
+
+CHROMIUM = Path("/usr/bin/chromium")
+APT_PACKAGES = ("chromium", "fonts-wqy-zenhei")  # the browser, and a font for the Chinese text
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+
+def _install_chromium() -> str | None:
+    """apt-get install Chromium; returns why it is unavailable, or None."""
+    if CHROMIUM.exists():
+        return None
+    if shutil.which("apt-get") is None:
+        return "Chromium is not installed and apt-get is not available"
+    if hasattr(os, "geteuid") and os.geteuid() != 0:
+        return "Chromium is not installed and apt-get needs root (run: apt-get install -y chromium)"
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for command in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", *APT_PACKAGES],
+    ):
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return f"{' '.join(command)} failed: {error}"
+        if done.returncode != 0:
+            return f"{' '.join(command)} failed: {(done.stderr or done.stdout).strip()[-300:]}"
+    return None if CHROMIUM.exists() else "apt-get install chromium left no /usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    reason = _install_chromium()
+    if reason:
+        pytest.skip(f"headless Chromium unavailable: {reason}")
+    return CHROMIUM
+
+
+def run_chromium(chromium: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    profile = tmp_path / f"profile-{len(list(tmp_path.iterdir()))}"
+    command = [str(chromium), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done

@@ -36,6 +36,8 @@ CELL = """\
     measure: amount
     printed: "0.20"
     reason: as the text states
+    by: reviewer
+    at: 2026-12-05
 """
 MISSING_ROW = """\
   - fix: cell
@@ -44,6 +46,8 @@ MISSING_ROW = """\
     measure: total
     yuan: 5
     reason: a row that does not exist
+    by: reviewer
+    at: 2026-12-05
 """
 pytestmark = pytest.mark.skipif(not SAMPLE_PDF.exists(), reason="the sample PDF is missing")
 
@@ -75,8 +79,9 @@ def read(curated: Path, dataset: str) -> pd.DataFrame:
     [
         ("document: [unclosed\n", "malformed YAML"),
         (f"document: {SHA}\ncorrections:\n  - fix: cell\n    table: '5'\n", "reason"),
-        (f"document: {SHA}\ncorrections:\n  - fix: accept\n    check: x\n    reason: r\n    who: a\n", "who"),
+        (f"document: {SHA}\ncorrections:\n  - fix: accept\n    check: x\n    reason: r\n    by: b\n    at: 2026-12-05\n    who: a\n", "who"),
         (f"document: {SHA}\ncorrections:\n  - fix: shrug\n    reason: r\n", "fix"),
+        (f"document: {SHA}\ncorrections:\n  - fix: accept\n    check: x\n    reason: r\n", "by"),
         (f"document: {SHA}\ncorrections:\n{CELL}    yuan: 2000\n", "exactly one of printed or yuan"),
         (f"document: {'a' * 64}\ncorrections: []\n", "names document aaaaaaaaaaaaaaaa"),
     ],
@@ -206,3 +211,39 @@ def test_cli_reports_a_file_for_an_unknown_document(tmp_path: Path) -> None:
     lines = [line for line in result.stderr.splitlines() if line.startswith("corrections:")]
     assert len(lines) == 1 and f"{stranger}.yaml: unknown document" in lines[0]
     assert list(read(curated, "corrections")["status"]) == ["accepted"]  # the other applied
+
+
+def test_column_and_table_fixes(folder: Path, tmp_path: Path) -> None:
+    """A column mapped to the wrong measure, a table read over too many pages."""
+    curated = tmp_path / "curated"
+    write_corrections(
+        folder,
+        """\
+  - fix: column
+    table: "5"
+    column: 基本支出/人员经费
+    measure: basic_staff
+    reason: this province's 人员经费 column
+    by: reviewer
+    at: 2026-12-05
+  - fix: table
+    table: "1"
+    pages: [10, 10]
+    reason: the rows on page 9 belong to another table
+    by: reviewer
+    at: 2026-12-05
+""",
+    )
+    summary = ingest_document(SAMPLE_PDF, curated)
+    items = read(curated, "line_items")
+    five = items[items["table_no"] == "5"]
+    moved = five[five["measure"] == "basic_staff"]
+    assert len(moved) and (moved["corrected_from"] == "measure=basic_personnel").all()
+    assert not (five["measure"] == "basic_personnel").any()
+    assert not (items["table_no"] == "1").any()  # all of 表1 is printed on page 9
+    table = read(curated, "tables").set_index("table_no").loc["1"]
+    assert (table["page_first"], table["page_last"], table["n_line_items"]) == (10, 10, 0)
+    assert summary.line_items == len(items)
+    log = read(curated, "corrections")
+    assert list(log["status"]) == ["applied", "applied"]
+    assert log["row"].iloc[0] == "column 基本支出/人员经费" and pd.isna(log["row"].iloc[1])

@@ -7,61 +7,18 @@ tests/output/catalogue.png (gitignored) for a person to look at.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import run_chromium
 
 from curation import publish as pub
 
-CHROMIUM = Path("/usr/bin/chromium")
 OUTPUT = Path(__file__).resolve().parent / "output"
-APT_PACKAGES = ("chromium", "fonts-wqy-zenhei")  # the browser, and a font for the Chinese text
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-)
-
-
-def _install_chromium() -> str | None:
-    """apt-get install Chromium; returns why it is unavailable, or None."""
-    if CHROMIUM.exists():
-        return None
-    if shutil.which("apt-get") is None:
-        return "Chromium is not installed and apt-get is not available"
-    if hasattr(os, "geteuid") and os.geteuid() != 0:
-        return "Chromium is not installed and apt-get needs root (run: apt-get install -y chromium)"
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for command in (
-        ["apt-get", "update", "-qq"],
-        ["apt-get", "install", "-y", "-qq", *APT_PACKAGES],
-    ):
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env)
-        except (OSError, subprocess.TimeoutExpired) as error:
-            return f"{' '.join(command)} failed: {error}"
-        if done.returncode != 0:
-            return f"{' '.join(command)} failed: {(done.stderr or done.stdout).strip()[-300:]}"
-    return None if CHROMIUM.exists() else "apt-get install chromium left no /usr/bin/chromium"
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Path:
-    reason = _install_chromium()
-    if reason:
-        pytest.skip(f"headless Chromium unavailable: {reason}")
-    return CHROMIUM
 
 
 @pytest.fixture(scope="module")
@@ -79,14 +36,6 @@ def release(tmp_path_factory, sample_pdf) -> Path:
     out = root / "release"
     pub.publish(curated, out, version="catalogue-test")
     return out
-
-
-def run_chromium(chromium: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    profile = tmp_path / f"profile-{len(list(tmp_path.iterdir()))}"
-    command = [str(chromium), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done
 
 
 def page_url(release: Path, fragment: str = "") -> str:

@@ -173,7 +173,7 @@ def run_gx(curated: Path, build_docs: bool = True) -> GxRun:
             gx.ExpectationSuite(
                 name=dataset,
                 expectations=[_expectation_config(e) for e in suite_dict["expectations"]],
-                meta=suite_dict.get("meta", {}),
+                meta=dict(suite_dict.get("meta", {})),  # (GX adds its version to it)
             )
         )
         definition = context.validation_definitions.add(
