@@ -41,6 +41,7 @@ import numpy as np
 
 from .base import Char, PageContent, Rule
 from .document import group_lines
+from .limits import check_image_pixels, render_dpi
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +275,8 @@ def ocr_enabled() -> bool:
 
 
 def native_dpi(pdf_page) -> float | None:
-    """Resolution of the image that covers the page (a scan), or None."""
+    """Resolution of the image that covers the page (a scan), or None; PageTooLarge when an
+    image of the page is over the pixel budget (rendering would decode it whole)."""
     import pypdfium2.raw as raw
 
     width, height = pdf_page.get_size()
@@ -285,6 +287,7 @@ def native_dpi(pdf_page) -> float | None:
             px_w, px_h = obj.get_px_size()
         except Exception:  # a broken image object: no resolution to tell
             continue
+        check_image_pixels(px_w, px_h)
         w_pt, h_pt = right - left, top - bottom
         if w_pt * h_pt < 0.25 * width * height or w_pt <= 0 or h_pt <= 0:
             continue
@@ -303,6 +306,9 @@ def choose_dpi(pdf_page) -> float:
 
 
 def render_gray(pdf_page, dpi: float) -> np.ndarray:
+    """The page in grey at ``dpi``, lowered to the render budget (PageTooLarge past it)."""
+    width, height = pdf_page.get_size()
+    dpi = render_dpi(width, height, dpi, lowest=min(dpi, MIN_DPI / 2))
     bitmap = pdf_page.render(scale=dpi / 72.0, grayscale=True)
     array = bitmap.to_numpy()
     if array.ndim == 3:

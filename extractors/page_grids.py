@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .base import RawGrid
 from .grid import RuledGridExtractor
+from .limits import render_dpi
 from .ocr import DocumentOcr
 from .pdfium_pages import open_pdfium, read_pdfium_page
 
@@ -66,7 +67,9 @@ def render_page(path: Path, number: int, target: Path, dpi: int = DEFAULT_REVIEW
     try:
         page = pdf[number - 1]
         try:
-            image = page.render(scale=dpi / 72.0).to_pil().convert("RGB")
+            width, height = page.get_size()
+            scale = render_dpi(width, height, dpi, lowest=min(dpi, 36)) / 72.0
+            image = page.render(scale=scale).to_pil().convert("RGB")
         finally:
             page.close()
     finally:

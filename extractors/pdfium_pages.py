@@ -217,9 +217,20 @@ def read_pdfium_page(page, number: int) -> PageContent:
 
 
 def iter_pdfium_pages(pdf) -> Iterator[PageContent]:
-    """Yield pages one at a time, closing each PDFium page when done (flat memory)."""
+    """Yield pages one at a time, closing each PDFium page when done (flat memory).
+
+    A page that does not load (a broken or circular page tree) or does not read is yielded
+    empty (its OCR attempt then says why); DocumentError when no page loads at all.
+    """
+    failed = 0
     for index in range(len(pdf)):
-        page = pdf[index]
+        try:
+            page = pdf[index]
+        except Exception as error:  # pypdfium2's PdfiumError: the page object is unusable
+            log.warning("page %s cannot be loaded: %s", index + 1, error)
+            failed += 1
+            yield PageContent(index + 1, 0.0, 0.0, [], [], [], "scanned")
+            continue
         try:
             yield read_pdfium_page(page, index + 1)
         except Exception as error:  # a damaged page is reported, the rest goes on
@@ -228,3 +239,8 @@ def iter_pdfium_pages(pdf) -> Iterator[PageContent]:
             yield PageContent(index + 1, float(width), float(height), [], [], [], "scanned")
         finally:
             page.close()
+    if failed and failed == len(pdf):
+        raise DocumentError(
+            f"none of its {len(pdf)} pages can be loaded (a broken or circular page tree, or "
+            "a page over the memory limit)"
+        )

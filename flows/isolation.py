@@ -74,9 +74,14 @@ def start_forkserver() -> None:
                 os.environ["PYTHONSAFEPATH"] = saved
 
 
-def _child(conn, path: str, curated: str, force: bool, reprocess_outdated: bool) -> None:
+def _child(
+    conn, path: str, curated: str, force: bool, reprocess_outdated: bool, memory_mb: int
+) -> None:
+    from extractors.limits import cap_memory
+
     from . import pipeline  # (preloaded in the forkserver: flows.warm)
 
+    cap_memory(memory_mb)  # a bomb fails this document, not the batch or the machine
     try:
         started = time.time()
         summary = pipeline.ingest_document(
@@ -199,14 +204,18 @@ class Launched:
 
 
 def _launch(path: Path | str, curated: Path | str, force: bool, again: bool) -> Launched:
-    """A child forked from the forkserver, ingesting one document; its result comes by pipe."""
+    """A child forked from the forkserver, ingesting one document; its result comes by pipe.
+    Its memory limit is this process's setting now (the forkserver's environment is the one
+    it started with)."""
+    from extractors.limits import memory_limit_mb
+
     at = time.time()
     start_forkserver()
     context = _context()
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
         target=_child,
-        args=(sender, str(path), str(curated), force, again),
+        args=(sender, str(path), str(curated), force, again, memory_limit_mb()),
         daemon=True,
     )
     process.start()
@@ -330,5 +339,9 @@ def _ingest_isolated(
     if kind == "crash":
         code = process.exitcode or 0
         cause = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+        from extractors.limits import memory_limit_mb
+
+        limit = memory_limit_mb()
+        cause += f"; its memory limit is {limit} MB" if limit else ""
         return _failed(path, curated, f"worker crashed ({cause})")
     return _failed(path, curated, f"internal error: {payload}")

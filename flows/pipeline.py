@@ -20,6 +20,7 @@ from curation import store
 from extractors.base import PageContent
 from extractors.document import DocumentError, identify_file, iter_pages, open_pdf
 from extractors.grid import RuledGridExtractor
+from extractors.limits import MEMORY_LIMIT_ENV, memory_limit_mb
 from extractors.ocr import DocumentOcr
 from extractors.ocr_review import review_items
 from extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
@@ -286,6 +287,8 @@ def build_rows(
         status=document["status"],
         reason=document["reason"] or "",
     )
+    if ocr.errors:  # pages not read: say which and why (a bomb, a broken page, no OCR)
+        _warn(document, summary, pages_not_read(ocr.errors))
     rows = {
         "line_items": items,
         "performance_targets": targets,
@@ -295,6 +298,13 @@ def build_rows(
         "documents": [document],
     }
     return rows, summary
+
+
+def pages_not_read(errors: dict[int, str]) -> str:
+    """One line naming the pages whose reading failed, with the first reasons."""
+    shown = "; ".join(f"p.{number}: {errors[number]}" for number in sorted(errors)[:2])
+    more = f" (+{len(errors) - 2} more)" if len(errors) > 2 else ""
+    return f"{len(errors)} page(s) not read: {shown}{more}"
 
 
 def _declared_empty_rows(doc_id, template, catalogue, table_rows, page_tables) -> list[dict]:
@@ -520,6 +530,9 @@ def ingest_document(
             apply_validation(rows, summary, fixes)
     except DocumentError as error:
         rows, summary = _failed_rows(path, doc_id, identity.sha256, str(error))
+    except MemoryError:  # over the document process's limit (extractors.limits)
+        reason = f"needs more memory than its limit ({memory_limit_mb()} MB, {MEMORY_LIMIT_ENV})"
+        rows, summary = _failed_rows(path, doc_id, identity.sha256, reason)
     except Exception as error:  # a bug on one document never stops the batch
         log.error("internal error on %s:\n%s", path.name, traceback.format_exc())
         reason = f"internal error: {type(error).__name__}: {error}"
