@@ -33,7 +33,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .numbers import MONEY_UNIT_FACTORS, signed_decimal
+from .numbers import (
+    MONEY_UNIT_FACTORS,
+    printed_decimals,
+    printing_step,
+    signed_decimal,
+    sum_tolerance,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +58,7 @@ def parse_figure(text: str | None) -> Decimal | None:
     return signed_decimal("".join(text.split()))
 
 
-def decimals(text: str) -> int:
-    text = "".join(text.split())
-    return len(text) - text.index(".") - 1 if "." in text else 0
+decimals = printed_decimals  # (the name the review's callers know)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,8 +194,7 @@ def _steps(items: list[dict]) -> tuple[dict[str, float], dict[str, int]]:
             counts[item["table_no"]][decimals(item.get("amount_printed") or "")] += 1
     steps, usual = {}, {}
     for table, counter in counts.items():
-        most = max(counter)
-        steps[table] = 1.0 if most == 0 else 0.1 if most == 1 else 0.01
+        steps[table] = printing_step(max(counter))
         usual[table] = counter.most_common(1)[0][0]
     return steps, usual
 
@@ -203,7 +206,7 @@ def holds(
     factor = UNIT_FACTOR.get(parent.get("unit_printed") or "", 1.0)
     step = steps.get(parent["table_no"], 0.01)
     n = sum(1 for c in relation.children if values[c] != 0)
-    tolerance = factor * step * (max(1.0, (n + 1) / 2) + 0.1)
+    tolerance = sum_tolerance(factor, step, n)
     return abs(values[relation.parent] - sum(values[c] for c in relation.children)) <= tolerance
 
 

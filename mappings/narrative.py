@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from extractors.base import Char, PageContent, RawGrid, TextLine
-from extractors.numbers import MONEY_UNIT_FACTORS
+from extractors.numbers import MONEY_UNIT_FACTORS, stated_tolerance_sql
 
 from .models import FactRule, FactVocabulary
 
@@ -1225,7 +1225,6 @@ _FACT_CHECKS_COLUMNS = (
     "word TEXT, rank INTEGER"
 )
 _UNIT_CASE = " ".join(f"WHEN '{unit}' THEN {factor!r}" for unit, factor in _UNIT_FACTORS.items())
-_STEPS = " ".join(f"WHEN {d} THEN {10.0**-d!r}" for d in range(7))
 
 CROSS_CHECK_CTES = f"""f AS (
   SELECT doc_id, fact, code, value, unit, page, sentence,
@@ -1254,7 +1253,7 @@ candidate AS (
 c AS (
   SELECT doc_id, table_no, fact, code, page, unit, row_name, measure, COALESCE(sentence, '') AS sentence,
          value * factor AS observed_yuan, amount_yuan AS expected_yuan,
-         0.5 * (CASE MIN(d, 6) {_STEPS} END) * factor + 0.005 AS tolerance,
+         {stated_tolerance_sql("d", "factor")} AS tolerance,
          PRINTF('%.*f', d, value) || ' ' || unit AS observed,
          PRINTF('%.*f', MAX(d, 2), amount_yuan / factor) || ' ' || unit AS expected,
          PRINTF('%.*f', d, ABS(value)) || unit AS stated,

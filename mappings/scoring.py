@@ -11,6 +11,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from extractors.numbers import (
+    MONEY_UNIT_FACTORS,
+    printed_decimals,
+    printing_step,
+    sum_tolerance,
+)
+
 from .normalize import LineItem
 
 ROW_RELATIONS = (("total", ("basic", "project")), ("basic", ("basic_personnel", "basic_public")))
@@ -30,15 +37,25 @@ class TableScore:
         return self.relations_held >= 1.0
 
 
-def _tolerance(items: list[LineItem], addends: int) -> float:
-    """Rounding slack: half a printed unit per addend (0.01 万元 = 100 yuan)."""
-    unit = 100.0 if items and items[0].unit_printed == "万元" else 1.0
-    return 0.5 * unit * max(addends, 1) + 1e-6
+def _unit_and_step(items: list[LineItem]) -> tuple[float, float]:
+    """Yuan per printed unit and the printed step of a table's figures."""
+    if not items:
+        return 1.0, 0.01
+    factor = MONEY_UNIT_FACTORS.get(items[0].unit_printed or "", 1.0)
+    return factor, printing_step(max(printed_decimals(i.amount_printed or "") for i in items))
+
+
+def _tolerance(unit_step: tuple[float, float], addends: list[float]) -> float:
+    """The rounding slack of a sum (extractors.numbers, as validation reckons it): the table's
+    unit and printed decimals, the non-zero addends."""
+    factor, step = unit_step
+    return sum_tolerance(factor, step, sum(1 for value in addends if value != 0)) + 1e-6
 
 
 def relations(items: list[LineItem]) -> tuple[int, int]:
     """(relations holding, relations checked) inside one table's items."""
     held = checked = 0
+    unit_step = _unit_and_step(items)
     by_row: dict[tuple, dict[str, float]] = defaultdict(dict)
     for item in items:
         by_row[(item.classification, item.code, item.name)][item.measure] = item.amount_yuan
@@ -46,9 +63,8 @@ def relations(items: list[LineItem]) -> tuple[int, int]:
         for parent, parts in ROW_RELATIONS:
             if parent in values and all(p in values for p in parts):
                 checked += 1
-                held += abs(values[parent] - sum(values[p] for p in parts)) <= _tolerance(
-                    items, len(parts)
-                )
+                addends = [values[p] for p in parts]
+                held += abs(values[parent] - sum(addends)) <= _tolerance(unit_step, addends)
     for measure, classification in {(i.measure, i.classification) for i in items}:
         if classification not in HIERARCHICAL:
             continue
@@ -71,7 +87,7 @@ def relations(items: list[LineItem]) -> tuple[int, int]:
             else:
                 continue
             checked += 1
-            held += abs(expected - sum(values)) <= _tolerance(items, len(values))
+            held += abs(expected - sum(values)) <= _tolerance(unit_step, values)
     return held, checked
 
 

@@ -25,7 +25,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from extractors.numbers import unit_factor_sql
+from extractors.numbers import (
+    ROUNDING_SLACK,
+    printing_step_sql,
+    sum_tolerance_sql,
+    unit_factor_sql,
+)
 from mappings.narrative import CROSS_CHECK_CTES
 
 ERROR, WARN = "error", "warn"
@@ -58,17 +63,23 @@ prec AS (
 )""".replace("UNIT_FACTOR_SQL", unit_factor_sql("unit_printed"))
 
 # a relation ``rel(doc_id, table_no, subject, observed, expected, n, f, unit)`` → instances
-_VERDICT = """
+_VERDICT = (
+    """
 SELECT rel.doc_id, rel.table_no, subject,
        printf('%.2f', observed / f) || ' ' || unit AS observed,
        printf('%.2f', expected / f) || ' ' || unit AS expected,
-       CASE WHEN ABS(observed - expected) > f * COALESCE(s.step, 0.01) * (MAX(1, (n + 1) / 2) + 0.1)
+       CASE WHEN ABS(observed - expected) > TOLERANCE
             THEN 'error' ELSE 'warn' END AS severity,
-       ABS(observed - expected) / (f * COALESCE(s.step, 0.01) * MAX(1, (n + 1) / 2)) AS weight
+       ABS(observed - expected) / TOLERANCE AS weight
 FROM rel
-LEFT JOIN (SELECT doc_id, table_no, CASE WHEN d = 0 THEN 1.0 WHEN d = 1 THEN 0.1 ELSE 0.01 END AS step
+LEFT JOIN (SELECT doc_id, table_no, STEP AS step
            FROM prec) s ON s.doc_id = rel.doc_id AND s.table_no = rel.table_no
-WHERE ABS(observed - expected) > f * COALESCE(s.step, 0.01) * 0.1"""
+WHERE ABS(observed - expected) > f * COALESCE(s.step, 0.01) * SLACK""".replace(
+        "TOLERANCE", sum_tolerance_sql("f", "COALESCE(s.step, 0.01)", "n")
+    )
+    .replace("STEP", printing_step_sql("d"))
+    .replace("SLACK", repr(ROUNDING_SLACK))
+)
 
 
 def _relation(*ctes: str) -> str:
