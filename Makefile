@@ -14,14 +14,14 @@ $(STAMP): pyproject.toml
 	# bytecode for the project's own modules (an editable install leaves none; every
 	# document process and Prefect start-up would compile them again where
 	# PYTHONDONTWRITEBYTECODE is set)
-	$(BIN)/python -m compileall -q extractors mappings curation flows validation > /dev/null
+	$(BIN)/python -m compileall -q budget_disclosures extractors mappings curation flows validation > /dev/null
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install the project with dev extras
 
 demo: $(STAMP)  ## ingest the samples in raw/ and show one query
 	$(BIN)/disclosures ingest raw/samples --curated curated ; test $$? -le 1
-	$(BIN)/python -m flows.demo --curated curated
+	$(BIN)/python -m budget_disclosures.flows.demo --curated curated
 
 test: $(STAMP)  ## the test suite (unit, golden, flow tests)
 	$(BIN)/python -m pytest -q

@@ -76,8 +76,8 @@ def _row_holds(cells: list[str], keys: list[str], figure: str) -> bool:
 
 
 def grids_ours(path: Path, pages: set[int]) -> tuple[dict[int, list[list[list[str]]]], float]:
-    from extractors.grid import RuledGridExtractor
-    from extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
+    from budget_disclosures.extractors.grid import RuledGridExtractor
+    from budget_disclosures.extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
 
     extractor = RuledGridExtractor("pdfium-grid")
     out: dict[int, list[list[list[str]]]] = {}

@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from extractors.numbers import MONEY_UNIT_FACTORS as UNIT_FACTOR
+from budget_disclosures.extractors.numbers import MONEY_UNIT_FACTORS as UNIT_FACTOR
 
 CORRUPTIONS = ("digit", "drop", "double", "transpose", "decimal")
 
@@ -130,8 +130,8 @@ def corrupt(printed: str, kind: str, rng: random.Random) -> str | None:
 
 def build_document(path: Path) -> dict[str, list[dict]]:
     """The curated rows of a PDF, as the ingest makes them (before validation)."""
-    from extractors.document import identify_file
-    from flows.pipeline import build_rows
+    from budget_disclosures.extractors.document import identify_file
+    from budget_disclosures.flows.pipeline import build_rows
 
     identity = identify_file(path)
     rows, _ = build_rows(path, identity.doc_id, identity.sha256)
@@ -149,7 +149,7 @@ def text_layer_documents(corpus: Path) -> list[Path]:
 
 
 def has_error(rows: dict) -> tuple[bool, list[str]]:
-    from validation import validate_rows
+    from budget_disclosures.validation import validate_rows
 
     report = validate_rows(rows)
     return report.n_errors > 0, report.errors

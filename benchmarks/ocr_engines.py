@@ -39,9 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from extractors import ocr  # noqa: E402
-from extractors.base import PageContent  # noqa: E402
-from extractors.grid import RuledGridExtractor  # noqa: E402
+from budget_disclosures.extractors import ocr  # noqa: E402
+from budget_disclosures.extractors.base import PageContent  # noqa: E402
+from budget_disclosures.extractors.grid import RuledGridExtractor  # noqa: E402
 
 NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from extractors import ocr  # noqa: E402
-from extractors.pdfium_pages import iter_pdfium_pages, open_pdfium  # noqa: E402
+from budget_disclosures.extractors import ocr  # noqa: E402
+from budget_disclosures.extractors.pdfium_pages import iter_pdfium_pages, open_pdfium  # noqa: E402
 
 
 def scanned_pages(corpus: Path, per_doc: int) -> list[tuple[Path, int]]:

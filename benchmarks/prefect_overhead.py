@@ -132,10 +132,10 @@ def run_plain_loop(batch: Path, curated: Path, env: dict[str, str]) -> dict[str,
 
 def plain_loop(batch: Path, curated: Path) -> None:
     """Child side of :func:`run_plain_loop`: print its JSON line."""
-    from flows.timing import process_started
+    from budget_disclosures.flows.timing import process_started
 
     command_started = process_started()
-    from flows.pipeline import discover_pdfs, ingest_document
+    from budget_disclosures.flows.pipeline import discover_pdfs, ingest_document
 
     first = time.time()
     work = 0.0
@@ -174,7 +174,11 @@ def run_rounds(
 def running_server(log_file: Path) -> Iterator[str]:
     """A Prefect server up for the whole benchmark, as under ``disclosures serve`` (the
     settings of the servers the pipeline starts: task runs recorded in batches)."""
-    from flows.prefect_api import start_temporary_server, stop, wait_until_healthy
+    from budget_disclosures.flows.prefect_api import (
+        start_temporary_server,
+        stop,
+        wait_until_healthy,
+    )
 
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     server = start_temporary_server(log_file)

@@ -44,7 +44,7 @@ TARGET_SECONDS = 0.5
 
 
 def _ingest_one(args: tuple[str, str]) -> str:
-    from flows.pipeline import ingest_document
+    from budget_disclosures.flows.pipeline import ingest_document
 
     pdf, curated = args
     return ingest_document(Path(pdf), Path(curated), force=True).status
@@ -58,7 +58,7 @@ def ingest_corpus(corpus: Path, curated: Path, workers: int = 2) -> int:
 
 
 def measure(curated: Path, repeats: int = 10) -> dict:
-    from curation.query import connect
+    from budget_disclosures.curation.query import connect
 
     started = time.perf_counter()
     con = connect(curated)
@@ -81,7 +81,7 @@ def measure(curated: Path, repeats: int = 10) -> dict:
 
 def command_wall_time(curated: Path, sql: str) -> float:
     exe = Path(sys.executable).with_name("disclosures")
-    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "flows.cli"]
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "budget_disclosures.flows.cli"]
     started = time.perf_counter()
     subprocess.run(
         [*command, "query", sql, "--curated", str(curated), "--format", "csv"],

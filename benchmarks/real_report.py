@@ -312,9 +312,9 @@ def page_text(page) -> str:
 
 def catalogue_count(pdf: Path, template_id: str | None) -> tuple[int | None, str]:
     """Tables the document itself lists: its 报表目录 grid, else 目录 lines naming a table title."""
-    from flows.pipeline import extract_document
-    from mappings.identify import identify_tables, match_title
-    from mappings.loader import default_templates
+    from budget_disclosures.flows.pipeline import extract_document
+    from budget_disclosures.mappings.identify import identify_tables, match_title
+    from budget_disclosures.mappings.loader import default_templates
 
     template = next((t for t in default_templates() if t.id == template_id), None)
     if template is None:
@@ -340,7 +340,7 @@ def catalogue_count(pdf: Path, template_id: str | None) -> tuple[int | None, str
 
 
 def build_reports(curated: Path, corpus: Path | None = None) -> list[DocReport]:
-    from mappings.loader import default_templates
+    from budget_disclosures.mappings.loader import default_templates
 
     templates = {t.id: t for t in default_templates()}
     documents = _read(curated, "documents")

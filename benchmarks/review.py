@@ -21,7 +21,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from curation.review import build_site  # noqa: E402
+from budget_disclosures.curation.review import build_site  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 HIGHLIGHT = (255, 190, 155)  # a finding's cell: #ff5a00 at 35 % over white

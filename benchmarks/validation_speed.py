@@ -21,7 +21,7 @@ from pathlib import Path
 
 
 def _ingest(args: tuple[str, str, bool]) -> dict:
-    from flows.pipeline import ingest_document
+    from budget_disclosures.flows.pipeline import ingest_document
 
     path, out, validate = args
     return ingest_document(Path(path), Path(out), force=True, validate=validate).as_dict()
@@ -37,8 +37,8 @@ def ingest_pass(files: list[Path], out: Path, validate: bool) -> float:
 
 def cpu_split(files: list[Path]) -> tuple[float, float]:
     """Process time of build_rows and of validation, summed over the documents."""
-    from extractors.document import identify_file
-    from flows.pipeline import DocumentSummary, apply_validation, build_rows
+    from budget_disclosures.extractors.document import identify_file
+    from budget_disclosures.flows.pipeline import DocumentSummary, apply_validation, build_rows
 
     build = check = 0.0
     for path in files:
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         f"({check / len(files) * 1000:.0f} ms per document, {check / build:.1%} of extraction)"
     )
     if args.gx:
-        from validation.gx import run_gx
+        from budget_disclosures.validation.gx import run_gx
 
         run = run_gx(args.out / "with", build_docs=True)
         print(

@@ -19,8 +19,7 @@ import re
 from pathlib import Path
 
 import pyarrow.parquet as pq
-
-from extractors.numbers import MONEY_UNIT_FACTORS
+from budget_disclosures.extractors.numbers import MONEY_UNIT_FACTORS
 
 from . import store
 

@@ -27,8 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-
-from mappings.codelists import CLASSIFICATION_FILES, CODES_DIR
+from budget_disclosures.mappings.codelists import CLASSIFICATION_FILES, CODES_DIR
 
 from .schema import DATASETS, DOC_ID, LINE_ITEMS, Column, Dataset
 

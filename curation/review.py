@@ -27,10 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-
-from extractors.base import GridCell, RawGrid
-from extractors.page_grids import DEFAULT_REVIEW_DPI, ReviewPage, read_review_pages, render_page
-from mappings.text import fold_width
+from budget_disclosures.extractors.base import GridCell, RawGrid
+from budget_disclosures.extractors.page_grids import (
+    DEFAULT_REVIEW_DPI,
+    ReviewPage,
+    read_review_pages,
+    render_page,
+)
+from budget_disclosures.mappings.text import fold_width
 
 from . import store
 
@@ -89,7 +93,7 @@ def select_documents(documents: pd.DataFrame, targets: Sequence[str]) -> tuple[l
     for target in targets:
         path = Path(target)
         if path.suffix.lower() == ".pdf" and path.exists():
-            from extractors.document import identify_file
+            from budget_disclosures.extractors.document import identify_file
 
             identity = identify_file(path)
             match = [r for r in rows if r["sha256"] == identity.sha256]

@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.prefect_api import (
+from budget_disclosures.flows.prefect_api import (
     QUIET_SERVER_ENV,
     TASK_RUN_BATCHING_ENV,
     await_health,
@@ -49,7 +49,7 @@ DEFAULT_IDLE_MINUTES = 30.0
 # a server that has not answered this long after its start is stale (migrations on a cold
 # database take ~10 s on a 2-core machine; a busy machine more)
 STARTUP_SECONDS = 180.0
-MODULE = "flows.background_server"
+MODULE = "budget_disclosures.flows.background_server"
 
 
 @dataclass(frozen=True, slots=True)

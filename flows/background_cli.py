@@ -9,9 +9,8 @@ from __future__ import annotations
 import time
 
 import typer
+from budget_disclosures.flows import background
 from rich.console import Console
-
-from flows import background
 
 server_app = typer.Typer(
     help="The background Prefect server that ingest reports to (started on first use, "

@@ -1,6 +1,6 @@
 """The background Prefect server's own process: the API and UI, stopped when left idle.
 
-    python -m flows.background_server --port PORT --idle-minutes 30 --record FILE
+    python -m budget_disclosures.flows.background_server --port PORT --idle-minutes 30 --record FILE
 
 Started detached by :mod:`flows.background` (never by hand). It serves Prefect's full server
 app (UI included) on 127.0.0.1 through uvicorn in this process, counts the requests it

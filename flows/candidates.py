@@ -12,12 +12,12 @@ import dataclasses
 import logging
 from pathlib import Path
 
-from extractors.base import RawGrid
-from extractors.camelot_tables import CamelotExtractor
-from mappings.engine import map_table
-from mappings.identify import TableInstance
-from mappings.normalize import Context, LineItem
-from mappings.scoring import TableScore, score_items
+from budget_disclosures.extractors.base import RawGrid
+from budget_disclosures.extractors.camelot_tables import CamelotExtractor
+from budget_disclosures.mappings.engine import map_table
+from budget_disclosures.mappings.identify import TableInstance
+from budget_disclosures.mappings.normalize import Context, LineItem
+from budget_disclosures.mappings.scoring import TableScore, score_items
 
 log = logging.getLogger(__name__)
 CANDIDATE_LAYOUTS = frozenset({"coded_rows", "unit_rows", "side_by_side", "project_rows"})

@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from budget_disclosures.flows.background_cli import server_app
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from flows.background_cli import server_app
-
 if TYPE_CHECKING:
-    from flows.prefect_api import ApiChoice
+    from budget_disclosures.flows.prefect_api import ApiChoice
 
 app = typer.Typer(
     name="disclosures",
@@ -62,8 +61,8 @@ def _report_corrections_folder(folder: Path, curated: Path) -> None:
     in ``curated`` has its SHA-256 (nothing else changes because of it)."""
     if not folder.is_dir():
         return
-    from curation.store import read_all_documents
-    from mappings.corrections import validate_folder
+    from budget_disclosures.curation.store import read_all_documents
+    from budget_disclosures.mappings.corrections import validate_folder
 
     known = {row.get("sha256") for row in read_all_documents(curated)}
     for problem in validate_folder(folder, known):
@@ -83,7 +82,7 @@ def root() -> None:
 
 def _quiet_prefect(log_file: Path, verbose: bool) -> None:
     """Keep Prefect's logging out of the summary's way: to a log file unless --verbose."""
-    from flows.prefect_api import QUIET_SERVER_ENV
+    from budget_disclosures.flows.prefect_api import QUIET_SERVER_ENV
 
     for name, value in QUIET_SERVER_ENV.items():
         os.environ.setdefault(name, value)
@@ -237,13 +236,13 @@ def ingest(
     Exit code 0 when no document failed, 1 when any failed, 2 for a usage error,
     3 when another run is writing the same curated folder.
     """
-    from flows.discover import discover_pdfs
-    from flows.timing import process_started
+    from budget_disclosures.flows.discover import discover_pdfs
+    from budget_disclosures.flows.timing import process_started
 
     command_started = process_started()
     _use_corrections(corrections)
     if not templates:  # before the document processes start: they read the setting
-        from mappings.loader import TEMPLATES_ENV
+        from budget_disclosures.mappings.loader import TEMPLATES_ENV
 
         os.environ[TEMPLATES_ENV] = "off"
     targets = paths or [Path("raw")]
@@ -260,8 +259,8 @@ def ingest(
     _quiet_prefect(log_file, verbose)
     # Start-up in parallel: Prefect's temporary server (unless PREFECT_API_URL names one),
     # the document processes' forkserver, and this process's imports of Prefect's client.
-    from flows.background_cli import background_idle_text
-    from flows.prefect_api import choose_api, take_early_choice
+    from budget_disclosures.flows.background_cli import background_idle_text
+    from budget_disclosures.flows.prefect_api import choose_api, take_early_choice
 
     choice = take_early_choice() or choose_api(curated, temporary_server)
     if choice.serve_api:
@@ -275,8 +274,8 @@ def ingest(
             "(`disclosures server stop` stops it now)",
             highlight=False,
         )
-    from curation.state import LockBusy, clean_stale_temporaries, writer_lock
-    from flows.isolation import HeadStart, page_counts, start_forkserver
+    from budget_disclosures.curation.state import LockBusy, clean_stale_temporaries, writer_lock
+    from budget_disclosures.flows.isolation import HeadStart, page_counts, start_forkserver
 
     with contextlib.ExitStack() as holding:
         # The writer lock first (the flow takes it again): documents may start before the
@@ -293,7 +292,7 @@ def ingest(
             start_forkserver()
             head = HeadStart(pdfs, curated, force, reprocess_outdated, count=workers)
             holding.callback(head.finish, timeout)
-        from flows import ingest as ingest_flows
+        from budget_disclosures.flows import ingest as ingest_flows
 
         ingest_flows.preload_flow_engine()
         pages = head.planned_pages() if head is not None else page_counts(pdfs)
@@ -321,7 +320,7 @@ def _run_with_progress(
     verbose: bool,
 ) -> list[dict]:
     """Run the ingest flow against the chosen Prefect API, with a progress bar."""
-    from flows.prefect_api import background_api, prefect_api
+    from budget_disclosures.flows.prefect_api import background_api, prefect_api
 
     if not verbose:
         _detach_console_handlers()
@@ -351,7 +350,7 @@ def _run_with_progress(
 
 def _flow_seconds(curated: Path) -> float:
     """The run's seconds as its run log records them."""
-    from curation.state import read_runs
+    from budget_disclosures.curation.state import read_runs
 
     runs = read_runs(curated, 1)
     return float(runs[-1].get("seconds") or 0.0) if runs else 0.0
@@ -359,7 +358,7 @@ def _flow_seconds(curated: Path) -> float:
 
 def _timing_text(curated: Path) -> str:
     """One line on where the run's time went (from the run log's ``timing`` record)."""
-    from curation.state import read_runs
+    from budget_disclosures.curation.state import read_runs
 
     runs = read_runs(curated, 1)
     timing = runs[-1].get("timing") if runs else None
@@ -410,7 +409,7 @@ def serve(
     _use_corrections(corrections)
     curated.mkdir(parents=True, exist_ok=True)
     _quiet_prefect(curated / "_logs" / "serve.log", verbose=True)
-    from flows.serve import prefect_server, serve_inbox
+    from budget_disclosures.flows.serve import prefect_server, serve_inbox
 
     def stop(signum: int, frame: object) -> None:  # SIGTERM: stop serving, stop our server
         raise KeyboardInterrupt
@@ -431,7 +430,7 @@ def status(
 ) -> None:
     """Recent ingest runs, their documents and failures, the registry's counts, and the
     Prefect UI address when `disclosures serve` is running on the folder."""
-    from curation.state import load_registry, read_runs
+    from budget_disclosures.curation.state import load_registry, read_runs
 
     history = read_runs(curated, runs)
     if not history:
@@ -460,7 +459,7 @@ def status(
         f"registry: {len(registry)} documents "
         + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     )
-    from flows.prefect_api import serve_server
+    from budget_disclosures.flows.prefect_api import serve_server
 
     serving = serve_server(curated)
     if serving:
@@ -504,7 +503,7 @@ def query(
     function_expenditure_wide, three_public_by_unit and the code lists codes_function,
     codes_econ_dept, codes_econ_gov. Bad SQL prints DuckDB's message and exits with code 2.
     """
-    from curation import query as q
+    from budget_disclosures.curation import query as q
 
     if not schema and not sql:
         err_console.print("[red]error:[/red] give SQL to run, or --schema (see --help)")
@@ -602,8 +601,8 @@ def publish(
     Only documents whose status is not failed are published unless --allow-failed. The same
     curated input gives the same bytes except datapackage.json's `created`.
     """
-    from curation.publish import PublishError, summary_text
-    from curation.publish import publish as build_release
+    from budget_disclosures.curation.publish import PublishError, summary_text
+    from budget_disclosures.curation.publish import publish as build_release
 
     try:
         release = build_release(
@@ -634,7 +633,7 @@ def validate(
         err_console.print(f"[red]error:[/red] no curated documents in {curated}")
         raise typer.Exit(2)
     _use_corrections(corrections)
-    from validation.rerun import validate_store
+    from budget_disclosures.validation.rerun import validate_store
 
     started = time.perf_counter()
     # GX's file context needs an absolute folder: `--curated curated` (the default) crashed
@@ -700,7 +699,7 @@ def review(
     linked to the rows and cells they concern, and the corrections entry that would settle
     each one (see corrections/). Exit code 2 when a document is not found.
     """
-    from curation.review import build_site, suggestions
+    from budget_disclosures.curation.review import build_site, suggestions
 
     try:
         if suggest:

@@ -10,13 +10,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from budget_disclosures.curation import state
+from budget_disclosures.curation.link import link_summaries
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
-
-from curation import state
-from curation.link import link_summaries
 
 from . import pipeline
 from .isolation import (

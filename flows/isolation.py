@@ -40,9 +40,9 @@ def _context() -> multiprocessing.context.BaseContext:
     global _CONTEXT
     if _CONTEXT is None:
         _CONTEXT = multiprocessing.get_context("forkserver")
-        preload = ["flows.warm"]
-        if "flows.cli" in sys.modules:
-            preload.insert(0, "flows.cli")
+        preload = ["budget_disclosures.flows.warm"]
+        if "budget_disclosures.flows.cli" in sys.modules:
+            preload.insert(0, "budget_disclosures.flows.cli")
         _CONTEXT.set_forkserver_preload(preload)
     return _CONTEXT
 
@@ -77,7 +77,7 @@ def start_forkserver() -> None:
 def _child(
     conn, path: str, curated: str, force: bool, reprocess_outdated: bool, memory_mb: int
 ) -> None:
-    from extractors.limits import cap_memory
+    from budget_disclosures.extractors.limits import cap_memory
 
     from . import pipeline  # (preloaded in the forkserver: flows.warm)
 
@@ -97,7 +97,7 @@ def _child(
 
 
 def _count_pages_child(conn, paths: list[str]) -> None:
-    from extractors.pdfium_pages import page_count
+    from budget_disclosures.extractors.pdfium_pages import page_count
 
     try:
         conn.send([page_count(Path(path)) for path in paths])
@@ -167,7 +167,7 @@ def submission_order(paths: list[str], pages: list[int | None]) -> list[int]:
 
 def _failed(path: Path, curated: Path, reason: str) -> dict:
     """Record a document that did not finish as ``failed`` (its partial files are replaced)."""
-    from curation import store
+    from budget_disclosures.curation import store
 
     from . import pipeline
 
@@ -207,7 +207,7 @@ def _launch(path: Path | str, curated: Path | str, force: bool, again: bool) -> 
     """A child forked from the forkserver, ingesting one document; its result comes by pipe.
     Its memory limit is this process's setting now (the forkserver's environment is the one
     it started with)."""
-    from extractors.limits import memory_limit_mb
+    from budget_disclosures.extractors.limits import memory_limit_mb
 
     at = time.time()
     start_forkserver()
@@ -339,7 +339,7 @@ def _ingest_isolated(
     if kind == "crash":
         code = process.exitcode or 0
         cause = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
-        from extractors.limits import memory_limit_mb
+        from budget_disclosures.extractors.limits import memory_limit_mb
 
         limit = memory_limit_mb()
         cause += f"; its memory limit is {limit} MB" if limit else ""

@@ -12,10 +12,10 @@ import sys
 
 
 def main() -> None:
-    from flows.prefect_api import launch_early
+    from budget_disclosures.flows.prefect_api import launch_early
 
     launch_early(sys.argv[1:])
-    from flows.cli import main as cli_main
+    from budget_disclosures.flows.cli import main as cli_main
 
     cli_main()
 

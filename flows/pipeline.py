@@ -16,17 +16,22 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from curation import store
-from extractors.base import PageContent
-from extractors.document import DocumentError, identify_file, iter_pages, open_pdf
-from extractors.grid import RuledGridExtractor
-from extractors.limits import MEMORY_LIMIT_ENV, memory_limit_mb
-from extractors.ocr import DocumentOcr
-from extractors.ocr_review import review_items
-from extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
-from flows.candidates import choose_extraction
-from flows.discover import discover_pdfs  # noqa: F401  (re-exported: serve, tests)
-from mappings.corrections import (
+from budget_disclosures.curation import store
+from budget_disclosures.extractors.base import PageContent
+from budget_disclosures.extractors.document import (
+    DocumentError,
+    identify_file,
+    iter_pages,
+    open_pdf,
+)
+from budget_disclosures.extractors.grid import RuledGridExtractor
+from budget_disclosures.extractors.limits import MEMORY_LIMIT_ENV, memory_limit_mb
+from budget_disclosures.extractors.ocr import DocumentOcr
+from budget_disclosures.extractors.ocr_review import review_items
+from budget_disclosures.extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
+from budget_disclosures.flows.candidates import choose_extraction
+from budget_disclosures.flows.discover import discover_pdfs  # noqa: F401  (re-exported: serve, tests)
+from budget_disclosures.mappings.corrections import (
     CorrectionsError,
     CorrectionsFile,
     accept_findings,
@@ -35,18 +40,23 @@ from mappings.corrections import (
     load_corrections,
     unmatched_reason,
 )
-from mappings.coverage import is_zero_form, no_data_reason
-from mappings.identify import (
+from budget_disclosures.mappings.coverage import is_zero_form, no_data_reason
+from budget_disclosures.mappings.identify import (
     PageTables,
     TableInstance,
     choose_template,
     printed_heading,
 )
-from mappings.loader import MAPPINGS_DIR, default_templates, generic_template, templates_enabled
-from mappings.metadata import read_metadata
-from mappings.narrative import narrative_page_lines, read_narrative
-from mappings.normalize import make_context, split_header
-from mappings.refine import refine_tables
+from budget_disclosures.mappings.loader import (
+    MAPPINGS_DIR,
+    default_templates,
+    generic_template,
+    templates_enabled,
+)
+from budget_disclosures.mappings.metadata import read_metadata
+from budget_disclosures.mappings.narrative import narrative_page_lines, read_narrative
+from budget_disclosures.mappings.normalize import make_context, split_header
+from budget_disclosures.mappings.refine import refine_tables
 
 log = logging.getLogger(__name__)
 
@@ -383,8 +393,8 @@ def apply_validation(
     excludes it; warnings make it ``warn``. Findings the corrections accept as the
     publisher's own inconsistency stay in ``validations`` (``accepted``) but gate nothing.
     """
-    from validation import validate_rows
-    from validation.engine import report_for
+    from budget_disclosures.validation import validate_rows
+    from budget_disclosures.validation.engine import report_for
 
     document = rows["documents"][0]
     try:
@@ -564,10 +574,10 @@ def warm_up() -> None:
     without the imports each document paid ~1.5 s of pandas/pyarrow import in its child."""
     import importlib
 
-    from mappings.codelists import CLASSIFICATION_FILES, load_code_list
-    from mappings.loader import form_vocabulary, vocabulary
-    from mappings.narrative import default_fact_patterns
-    from validation.suites import load_suites
+    from budget_disclosures.mappings.codelists import CLASSIFICATION_FILES, load_code_list
+    from budget_disclosures.mappings.loader import form_vocabulary, vocabulary
+    from budget_disclosures.mappings.narrative import default_fact_patterns
+    from budget_disclosures.validation.suites import load_suites
 
     for module in DOCUMENT_IMPORTS:
         importlib.import_module(module)

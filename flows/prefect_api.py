@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from flows.background import Server
+    from budget_disclosures.flows.background import Server
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def choose_api(curated: Path, temporary: bool = False) -> ApiChoice:
     names a server, the background server (started if none runs), or with ``temporary``
     (``--temporary-server``, ``BUDGET_DISCLOSURES_SERVER=temporary``) a server for this
     command alone, its log in ``<curated>/_logs``."""
-    from flows import background
+    from budget_disclosures.flows import background
 
     serve_api = adopt_serve_server(curated)
     if serve_api or os.environ.get("PREFECT_API_URL"):
@@ -175,7 +175,7 @@ def curated_argument(argv: list[str]) -> Path:
 def serve_server(curated: Path) -> str | None:
     """The API URL of the server a running ``disclosures serve`` started for ``curated``
     (its record in ``_state/``), if that process is alive and the server answers."""
-    from curation.state import recorded_server
+    from budget_disclosures.curation.state import recorded_server
 
     recorded = recorded_server(curated)
     if recorded is None:
@@ -301,9 +301,8 @@ def background_api(server: Server) -> Iterator[str | None]:
     """Point Prefect at the background server for the block (it keeps running after);
     when it does not answer, or the active profile names an API URL, Prefect's own choice
     applies. Yields the API URL used, or None."""
+    from budget_disclosures.flows import background
     from prefect.settings import get_current_settings
-
-    from flows import background
 
     if get_current_settings().api.url:
         yield None

@@ -16,9 +16,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from budget_disclosures.curation import state
 from prefect import flow
-
-from curation import state
 
 from .discover import discover_pdfs
 from .ingest import ingest_flow, task_runner

@@ -1,5 +1,5 @@
 """Preloaded by the forkserver: import the pipeline and warm its caches (see isolation)."""
 
-from flows import pipeline
+from budget_disclosures.flows import pipeline
 
 pipeline.warm_up()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-from extractors.base import GridCell, RawGrid
+from budget_disclosures.extractors.base import GridCell, RawGrid
 
 from .identify import TableInstance
 from .loader import form_vocabulary

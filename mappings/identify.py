@@ -10,7 +10,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-from extractors.base import RawGrid, TextLine
+from budget_disclosures.extractors.base import RawGrid, TextLine
 
 from .models import TableRule, Template, normalise_title
 from .text import clean_label, find_money_unit

@@ -31,8 +31,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from extractors.base import Char, PageContent, RawGrid, TextLine
-from extractors.numbers import MONEY_UNIT_FACTORS, stated_tolerance_sql
+from budget_disclosures.extractors.base import Char, PageContent, RawGrid, TextLine
+from budget_disclosures.extractors.numbers import MONEY_UNIT_FACTORS, stated_tolerance_sql
 
 from .models import FactRule, FactVocabulary
 

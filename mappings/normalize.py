@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
-from extractors.base import RawGrid
+from budget_disclosures.extractors.base import RawGrid
 
 from .codelists import code_for_name, code_level, parent_code
 from .identify import TableInstance

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from extractors.numbers import (
+from budget_disclosures.extractors.numbers import (
     MONEY_UNIT_FACTORS,
     printed_decimals,
     printing_step,

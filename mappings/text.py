@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from extractors.numbers import MONEY_UNIT_FACTORS, signed_decimal
+from budget_disclosures.extractors.numbers import MONEY_UNIT_FACTORS, signed_decimal
 
 _FULLWIDTH_OFFSET = 0xFEE0
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"

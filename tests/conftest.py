@@ -45,7 +45,7 @@ os.environ["BUDGET_DISCLOSURES_CORRECTIONS"] = str(_CORRECTIONS_DIR)
 
 
 def pytest_sessionfinish(session, exitstatus):
-    from flows import background
+    from budget_disclosures.flows import background
 
     background.stop()
     shutil.rmtree(_SERVER_DIR, ignore_errors=True)
@@ -80,15 +80,15 @@ def dev_pdf_path(corpus_id: str) -> Path:
 def read_page(path: Path, number: int, reader: str = "pdfium"):
     """One page (1-based) as a :class:`PageContent`, read by the named page reader."""
     if reader == "pdfplumber":
-        from extractors.document import open_pdf
-        from extractors.document import read_page as read_plumber_page
+        from budget_disclosures.extractors.document import open_pdf
+        from budget_disclosures.extractors.document import read_page as read_plumber_page
 
         pdf = open_pdf(path)
         try:
             return read_plumber_page(pdf.pages[number - 1])
         finally:
             pdf.close()
-    from extractors.pdfium_pages import open_pdfium, read_pdfium_page
+    from budget_disclosures.extractors.pdfium_pages import open_pdfium, read_pdfium_page
 
     pdf = open_pdfium(path)
     try:
@@ -103,9 +103,9 @@ def read_page(path: Path, number: int, reader: str = "pdfium"):
 
 def page_tables(path: Path):
     """Every page of a document as identification input (text lines and grids)."""
-    from extractors.grid import RuledGridExtractor
-    from extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
-    from mappings.identify import PageTables
+    from budget_disclosures.extractors.grid import RuledGridExtractor
+    from budget_disclosures.extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
+    from budget_disclosures.mappings.identify import PageTables
 
     extractor = RuledGridExtractor("pdfium-grid")
     pdf = open_pdfium(path)

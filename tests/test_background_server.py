@@ -13,9 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from budget_disclosures.flows import background
 from conftest import BAD_DIR, CLI, run_cli
-
-from flows import background
 
 
 @pytest.fixture()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from budget_disclosures.flows.pipeline import discover_pdfs, ingest_document
 from conftest import BAD_FILES, sha256_of
-
-from flows.pipeline import discover_pdfs, ingest_document
 
 FAILED = {
     # file → words one of which the reason must contain (lower case)

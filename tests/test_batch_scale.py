@@ -69,10 +69,9 @@ def harness():
 
 
 def test_dask_cluster_gives_same_rows_as_serial(harness, tmp_path: Path) -> None:
+    from budget_disclosures.flows.ingest import run_ingest
+    from budget_disclosures.flows.pipeline import discover_pdfs
     from distributed import LocalCluster
-
-    from flows.ingest import run_ingest
-    from flows.pipeline import discover_pdfs
 
     pdfs = discover_pdfs([batch_inputs(tmp_path, copies=3)])
     serial, dask = tmp_path / "serial", tmp_path / "dask"
@@ -89,7 +88,7 @@ def test_dask_cluster_gives_same_rows_as_serial(harness, tmp_path: Path) -> None
 
 
 def _hold_writer_lock(curated: str, ready, release) -> None:
-    from curation.state import writer_lock
+    from budget_disclosures.curation.state import writer_lock
 
     with writer_lock(Path(curated)):
         ready.set()
@@ -101,7 +100,7 @@ def test_second_writer_is_refused_while_lock_held(tmp_path: Path) -> None:
     command holds it and its flow takes it again, tests/test_head_start.py)."""
     import multiprocessing
 
-    from curation.state import LockBusy, writer_lock
+    from budget_disclosures.curation.state import LockBusy, writer_lock
 
     curated = tmp_path / "curated"
     fork = multiprocessing.get_context("fork")
@@ -123,7 +122,7 @@ def test_second_writer_is_refused_while_lock_held(tmp_path: Path) -> None:
 
 
 def test_cli_exits_3_when_another_run_writes(tmp_path: Path) -> None:
-    from curation.state import writer_lock
+    from budget_disclosures.curation.state import writer_lock
 
     curated = tmp_path / "curated"
     with writer_lock(curated):
@@ -190,8 +189,8 @@ def test_sigkill_then_rerun_equals_uninterrupted_run(kill_batch, tmp_path: Path,
 
 def test_batch_starts_longest_documents_first(tmp_path: Path, bad_pdfs: dict[str, Path]) -> None:
     """LPT order: the most pages first, files that do not open (unknown page count) last — so a 400-page budget does not start last and keep one worker busy alone."""
-    from flows.ingest import submission_order
-    from flows.isolation import page_counts
+    from budget_disclosures.flows.ingest import submission_order
+    from budget_disclosures.flows.isolation import page_counts
 
     paths = [
         bad_pdfs["truncated.pdf"],
@@ -208,7 +207,7 @@ def test_batch_starts_longest_documents_first(tmp_path: Path, bad_pdfs: dict[str
 
 
 def test_submission_order_ties_keep_given_order() -> None:
-    from flows.ingest import submission_order
+    from budget_disclosures.flows.ingest import submission_order
 
     assert submission_order(["a", "b", "c", "d"], [3, 10, 3, None]) == [1, 0, 2, 3]
 
@@ -218,7 +217,7 @@ def test_flow_plans_by_the_page_counts_it_is_given(
 ) -> None:
     """The CLI reads the page counts while Prefect's server starts and hands them over: the
     flow plans by those (here the opposite of the true counts) rather than reading again."""
-    from flows.ingest import run_ingest
+    from budget_disclosures.flows.ingest import run_ingest
 
     paths = [SAMPLE, bad_pdfs["no-tables.pdf"]]
     summaries = run_ingest(paths, tmp_path / "curated", force=False, workers=1, pages=[1, 100])

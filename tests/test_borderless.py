@@ -20,15 +20,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from budget_disclosures.extractors import aligned
+from budget_disclosures.extractors.base import Char, PageContent
+from budget_disclosures.extractors.grid import RuledGridExtractor
+from budget_disclosures.extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
+from budget_disclosures.flows.pipeline import build_rows
 from conftest import REPO_ROOT, SHARED
 from hypothesis import given
 from hypothesis import strategies as st
-
-from extractors import aligned
-from extractors.base import Char, PageContent
-from extractors.grid import RuledGridExtractor
-from extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
-from flows.pipeline import build_rows
 
 BUILT = REPO_ROOT / "tests" / "fixtures" / "built"
 DEV_WIDE = SHARED / "corpus" / "dev-wide"
@@ -237,7 +236,7 @@ def _scan(path: Path, out: Path, dpi: int = 200, angle: float = 0.6) -> Path:
 
 
 def test_a_scanned_borderless_table_gives_the_rows_of_its_text_twin(tmp_path):
-    from extractors.ocr import engine_available
+    from budget_disclosures.extractors.ocr import engine_available
 
     if not engine_available():
         pytest.skip("no OCR engine models")
@@ -269,7 +268,7 @@ def _dev_wide_grid(doc: str, number: int, ocr: bool = False):
     path = DEV_WIDE / f"{doc}.pdf"
     if not path.exists():
         pytest.skip(f"dev-wide document {path} not found")
-    from extractors.ocr import DocumentOcr
+    from budget_disclosures.extractors.ocr import DocumentOcr
 
     pdf = open_pdfium(path)
     reader = DocumentOcr(path)
@@ -312,7 +311,7 @@ def test_dev_wide_deep_header_groups_over_groups():
 @pytest.mark.corpus
 def test_dev_wide_ocr_header_over_split_codes():
     """wide-0001 表2, a skewed scan: 功能分类科目 over 科目编码 (over 类 款 项) and 科目名称."""
-    from extractors.ocr import engine_available
+    from budget_disclosures.extractors.ocr import engine_available
 
     if not engine_available():
         pytest.skip("no OCR engine models")
@@ -330,7 +329,7 @@ def test_dev_wide_ocr_header_over_split_codes():
 def test_a_rebuilt_table_whose_arithmetic_fails_is_flagged_not_accepted(tmp_path, monkeypatch):
     """The same page with its 合计 printed 100.00 too high: read as printed, and the
     arithmetic check fails as an error (the document fails; nothing is published quietly)."""
-    from validation import validate_rows
+    from budget_disclosures.validation import validate_rows
 
     rows = list(builder.TABLE2_ROWS)
     lines, total, gpb = rows[0]

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from budget_disclosures.curation.publish import publish
+from budget_disclosures.flows import cli
+from budget_disclosures.flows.pipeline import ingest_document
+from budget_disclosures.mappings import corrections as corr
+from budget_disclosures.validation.rerun import validate_store
 from conftest import SAMPLE_PDF, run_cli, sha256_of
-
-from curation.publish import publish
-from flows import cli
-from flows.pipeline import ingest_document
-from mappings import corrections as corr
-from validation.rerun import validate_store
 
 SHA = sha256_of(SAMPLE_PDF) if SAMPLE_PDF.exists() else "0" * 64
 ACCEPT = """\

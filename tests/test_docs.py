@@ -1,13 +1,12 @@
 """The docs stay true (issue 18 item 3): every CLI command and option is in the README or
-docs/, and docs/data-dictionary.md is what `python -m curation.dictionary` renders now."""
+docs/, and docs/data-dictionary.md is what `python -m budget_disclosures.curation.dictionary` renders now."""
 
 from __future__ import annotations
 
 import typer.main
+from budget_disclosures.curation.dictionary import render
+from budget_disclosures.flows.cli import app
 from conftest import REPO_ROOT
-
-from curation.dictionary import render
-from flows.cli import app
 
 
 def _documentation() -> str:
@@ -38,4 +37,6 @@ def test_every_cli_command_and_option_is_documented():
 
 def test_data_dictionary_is_current():
     committed = (REPO_ROOT / "docs" / "data-dictionary.md").read_text(encoding="utf-8")
-    assert committed == render(), "run: python -m curation.dictionary > docs/data-dictionary.md"
+    assert committed == render(), (
+        "run: python -m budget_disclosures.curation.dictionary > docs/data-dictionary.md"
+    )

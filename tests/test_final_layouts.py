@@ -18,12 +18,15 @@ from functools import cache
 import pydantic
 import pytest
 import yaml
-from conftest import REPO_ROOT, page_tables
-
-from mappings.identify import TableInstance, detect_template, identify_tables
-from mappings.loader import TEMPLATES_DIR, default_templates, load_templates, vocabulary
-from mappings.models import CodedBlock, TableRule, Template
-from mappings.normalize import (
+from budget_disclosures.mappings.identify import TableInstance, detect_template, identify_tables
+from budget_disclosures.mappings.loader import (
+    TEMPLATES_DIR,
+    default_templates,
+    load_templates,
+    vocabulary,
+)
+from budget_disclosures.mappings.models import CodedBlock, TableRule, Template
+from budget_disclosures.mappings.normalize import (
     LABEL_ROLES,
     LineItem,
     block_columns,
@@ -33,6 +36,7 @@ from mappings.normalize import (
     make_context,
     normalize_table,
 )
+from conftest import REPO_ROOT, page_tables
 
 SOCIAL_WORK = (
     REPO_ROOT

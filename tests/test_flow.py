@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from budget_disclosures.curation.state import read_runs
 from conftest import BAD_DIR, BAD_FILES, run_cli
-
-from curation.state import read_runs
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +30,7 @@ def prefect_api():
 
 @pytest.fixture(scope="module")
 def flow_run(prefect_api, sample_pdf, bad_pdfs, tmp_path_factory):
-    from flows.ingest import run_ingest
+    from budget_disclosures.flows.ingest import run_ingest
 
     paths = [sample_pdf, *bad_pdfs.values()]
     curated = tmp_path_factory.mktemp("flow-curated")
@@ -78,7 +77,7 @@ def test_flow_writes_the_curated_datasets(flow_run, sample_pdf):
 
 def test_flow_run_log_records_where_the_time_went(flow_run):
     paths, curated, _ = flow_run
-    from curation.state import read_runs
+    from budget_disclosures.curation.state import read_runs
 
     run = read_runs(curated, 1)[-1]
     timing = run["timing"]
@@ -94,7 +93,7 @@ def test_flow_run_log_records_where_the_time_went(flow_run):
 
 
 def test_task_spans_follow_each_worker_slot():
-    from flows.timing import task_spans
+    from budget_disclosures.flows.timing import task_spans
 
     # one slot, all submitted at 0: each task runs from the previous one's end to its own
     assert task_spans([0, 0, 0], [2, 5, 6], ["a", "a", "a"]) == [2, 3, 1]
@@ -106,7 +105,7 @@ def test_warm_up_imports_what_a_document_needs(sample_pdf, tmp_path):
     """Documents run in children forked after warm_up(): none should import a heavy
     library of its own (pandas alone took ~0.3-1 s per document)."""
     code = (
-        "import sys; from pathlib import Path; from flows import pipeline; pipeline.warm_up();"
+        "import sys; from pathlib import Path; from budget_disclosures.flows import pipeline; pipeline.warm_up();"
         "before = set(sys.modules);"
         f"pipeline.ingest_document(Path({str(sample_pdf)!r}), Path({str(tmp_path)!r}));"
         "print(sorted({m.split('.')[0] for m in set(sys.modules) - before}))"
@@ -228,12 +227,15 @@ def test_cli_with_temporary_server_runs_its_own_temporary_server(tmp_path, sampl
 def _recorded_task_states(curated: Path, log_file: Path) -> list[str]:
     """The task-run states Prefect's database holds for the flow run that wrote
     ``curated``, read through a new temporary server on the same database."""
+    from budget_disclosures.flows.prefect_api import (
+        start_temporary_server,
+        stop,
+        wait_until_healthy,
+    )
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
     from prefect.client.schemas.sorting import FlowRunSort
     from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    from flows.prefect_api import start_temporary_server, stop, wait_until_healthy
 
     server = start_temporary_server(log_file)
     assert server is not None and wait_until_healthy(server, 120), log_file.read_text()
@@ -267,3 +269,28 @@ def test_cli_from_a_folder_with_its_own_flows_package(prefect_api, sample_pdf, t
     assert result.returncode == 0, result.stdout + result.stderr
     documents = pd.read_parquet(curated / "documents")
     assert documents["status"].tolist() != ["failed"], documents["reason"].tolist()
+
+
+def test_cli_with_decoy_flows_and_validation_on_pythonpath(sample_pdf, tmp_path, monkeypatch):
+    """Issue 18 item 2: another project's ``flows`` and ``validation`` importable (on
+    PYTHONPATH, as a Prefect project's often are) do not shadow this pipeline's: it installs
+    one import package, ``budget_disclosures``, and no generic top-level name."""
+    decoys = tmp_path / "elsewhere"
+    for name in ("flows", "validation", "curation", "mappings", "extractors"):
+        package = decoys / name
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text(f"raise ImportError('decoy {name} imported')\n")
+    monkeypatch.setenv("PYTHONPATH", str(decoys))
+    curated = tmp_path / "out"
+    result = run_cli(["ingest", sample_pdf, "--curated", curated], None, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    documents = pd.read_parquet(curated / "documents")
+    assert documents["status"].tolist() in (["ok"], ["warn"]), documents["reason"].tolist()
+    assert documents["n_line_items"].iloc[0] > 500
+
+
+def test_nothing_is_installed_under_a_generic_top_level_name():
+    import importlib.metadata
+
+    top = importlib.metadata.distribution("budget-disclosures").read_text("top_level.txt")
+    assert top is not None and set(top.split()) == {"budget_disclosures"}

@@ -12,24 +12,28 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SHARED
-from hypothesis import given
-from hypothesis import strategies as st
-
-from curation.link import find_pairs, link_disclosures, name_key
-from extractors.base import GridCell, RawGrid, TextLine
-from flows.pipeline import ingest_document
-from mappings.coverage import no_data_reason, titles_seen
-from mappings.identify import (
+from budget_disclosures.curation.link import find_pairs, link_disclosures, name_key
+from budget_disclosures.extractors.base import GridCell, RawGrid, TextLine
+from budget_disclosures.flows.pipeline import ingest_document
+from budget_disclosures.mappings.coverage import no_data_reason, titles_seen
+from budget_disclosures.mappings.identify import (
     TableInstance,
     fuzzy_lexicon_title,
     match_lexicon_title,
     printed_number,
     table_number,
 )
-from mappings.loader import TEMPLATES_ENV, generic_template, lexicon, templates_enabled
-from mappings.refine import code_axis, refine_by_rows, row_axis_votes
-from mappings.text import split_code_name
+from budget_disclosures.mappings.loader import (
+    TEMPLATES_ENV,
+    generic_template,
+    lexicon,
+    templates_enabled,
+)
+from budget_disclosures.mappings.refine import code_axis, refine_by_rows, row_axis_votes
+from budget_disclosures.mappings.text import split_code_name
+from conftest import SHARED
+from hypothesis import given
+from hypothesis import strategies as st
 
 REGIONS = SHARED / "corpus" / "real-regions"
 
@@ -377,7 +381,7 @@ def test_issue_14_performance_grids_listing_projects_and_combined_levels():
     … | 一级 | 二级 | 三级指标 | 绩效指标性质 | 本年绩效指标值 | 绩效度量单位) and a 部门整体
     form whose 绩效指标 cell holds all three levels; Yantai prints one form per project whose
     rows are labelled 绩效指标 (data rows, not a header)."""
-    from flows.pipeline import build_rows
+    from budget_disclosures.flows.pipeline import build_rows
 
     rows, _ = build_rows(
         _fixture("beijing_veterans_affairs_bureau_2026_dept_budget_tables.pdf"), "b" * 16, "c" * 64

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from budget_disclosures.flows.pipeline import ingest_document
 from conftest import REPO_ROOT, SHARED
-
-from flows.pipeline import ingest_document
 
 GOLDEN = REPO_ROOT / "tests" / "golden"
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "real"

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import pdfplumber
 import pytest
+from budget_disclosures.extractors.grid import RuledGridExtractor, find_table_regions
+from budget_disclosures.mappings.loader import vocabulary
+from budget_disclosures.mappings.normalize import column_paths, column_roles, split_header
 from conftest import dev_pdf_path, read_page
-
-from extractors.grid import RuledGridExtractor, find_table_regions
-from mappings.loader import vocabulary
-from mappings.normalize import column_paths, column_roles, split_header
 
 READERS = ["pdfium", "pdfplumber"]
 
@@ -274,7 +273,7 @@ def test_three_level_header_path(reader):
 
 
 def test_find_table_regions_ignores_lone_and_short_rules():
-    from extractors.base import Rule
+    from budget_disclosures.extractors.base import Rule
 
     # a single rule under a heading, and a short tick: not tables
     assert find_table_regions([Rule("h", 100, 50, 500)]) == []
@@ -294,7 +293,7 @@ def test_find_table_regions_ignores_lone_and_short_rules():
 
 def _glyphs(text, x, top, bottom, tall="()", tall_bottom=None):
     """One text line of 12 pt glyphs; brackets' boxes reach ``tall_bottom`` (below the rest)."""
-    from extractors.base import Char
+    from budget_disclosures.extractors.base import Char
 
     out = []
     for ch in text:
@@ -308,8 +307,8 @@ def test_a_text_line_goes_into_one_row_though_its_bracket_hangs_below_the_rule()
     """A wrapped label printed flush on the row rule (``(5)资本性支出(基本建设)``, its last line
     overflowing its cell): the closing bracket's box reaches lower than the ideographs beside
     it, its own centre falls below the rule; the line still goes whole into its row."""
-    from extractors.base import PageContent, Rule
-    from extractors.grid import build_grid
+    from budget_disclosures.extractors.base import PageContent, Rule
+    from budget_disclosures.extractors.grid import build_grid
 
     rules = [Rule("h", y, 100, 400) for y in (100, 120, 140.25, 160)]
     rules += [Rule("v", x, 100, 160) for x in (100, 300, 400)]

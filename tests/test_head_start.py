@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from budget_disclosures.curation import state
+from budget_disclosures.flows import isolation
 from conftest import SAMPLE_PDF, run_cli
-
-from curation import state
-from flows import isolation
 
 pytestmark = pytest.mark.skipif(
     not SAMPLE_PDF.exists(), reason="the project's sample PDF is missing"

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from budget_disclosures.extractors import limits
+from budget_disclosures.flows.isolation import ingest_isolated
 from conftest import REPO_ROOT, SAMPLE_PDF, run_cli
-
-from extractors import limits
-from flows.isolation import ingest_isolated
 
 BUILDER = REPO_ROOT / "tests" / "fixtures" / "hostile" / "build_hostile.py"
 

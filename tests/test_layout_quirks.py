@@ -23,13 +23,12 @@ from pathlib import Path
 import pdfplumber
 import pypdfium2 as pdfium
 import pytest
+from budget_disclosures.extractors.document import iter_pages, open_pdf
+from budget_disclosures.extractors.grid import RuledGridExtractor, find_table_regions
+from budget_disclosures.flows.pipeline import build_rows
+from budget_disclosures.mappings.normalize import column_paths, split_header
+from budget_disclosures.mappings.text import clean_name
 from conftest import REPO_ROOT, dev_pdf_path, page_tables, read_page
-
-from extractors.document import iter_pages, open_pdf
-from extractors.grid import RuledGridExtractor, find_table_regions
-from flows.pipeline import build_rows
-from mappings.normalize import column_paths, split_header
-from mappings.text import clean_name
 
 BUILT = REPO_ROOT / "tests" / "fixtures" / "built"
 READERS = ["pdfium", "pdfplumber"]

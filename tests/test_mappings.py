@@ -5,19 +5,28 @@ from __future__ import annotations
 import pydantic
 import pytest
 import yaml
-
-from mappings.codelists import (
+from budget_disclosures.mappings.codelists import (
     code_for_name,
     code_level,
     is_known_code,
     load_code_list,
     parent_code,
 )
-from mappings.identify import detect_template, identify_tables, match_title
-from mappings.loader import TEMPLATES_DIR, default_templates, load_templates, vocabulary
-from mappings.models import ColumnRule, Template, TotalRule
-from mappings.normalize import column_roles, header_text, make_context, normalize_table
-from mappings.text import clean_name
+from budget_disclosures.mappings.identify import detect_template, identify_tables, match_title
+from budget_disclosures.mappings.loader import (
+    TEMPLATES_DIR,
+    default_templates,
+    load_templates,
+    vocabulary,
+)
+from budget_disclosures.mappings.models import ColumnRule, Template, TotalRule
+from budget_disclosures.mappings.normalize import (
+    column_roles,
+    header_text,
+    make_context,
+    normalize_table,
+)
+from budget_disclosures.mappings.text import clean_name
 
 SHAANXI_KINDS = {
     "1": "budget_summary",
@@ -295,7 +304,7 @@ def test_header_text_joins_wrapped_headers():
 
 
 def test_vocabulary_measures_cover_the_column_roles():
-    from mappings.normalize import LABEL_ROLES
+    from budget_disclosures.mappings.normalize import LABEL_ROLES
 
     vocab = vocabulary()
     label_roles = set(LABEL_ROLES)
@@ -392,7 +401,7 @@ def test_code_lists_are_consistent(classification):
 def test_a_total_row_numbered_in_a_row_number_column_keeps_its_label():
     """``1 | 合计 | | | 198.94``: the 合计 spans the 类/款/项 columns after a 序号 column; the
     row number is not the label."""
-    from mappings.normalize import _label_total
+    from budget_disclosures.mappings.normalize import _label_total
 
     roles = ["seq", "code_lei", "code_kuan", "code_xiang", "name", "total"]
     texts = ["1", "合计", "", "", "", "198.94"]

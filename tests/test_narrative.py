@@ -11,11 +11,9 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import DEV_CORPUS, SHARED
-
-from extractors.base import PageContent, TextLine
-from flows.pipeline import build_rows
-from mappings.narrative import (
+from budget_disclosures.extractors.base import PageContent, TextLine
+from budget_disclosures.flows.pipeline import build_rows
+from budget_disclosures.mappings.narrative import (
     NarrativePage,
     clean_text,
     cross_check_totals,
@@ -25,7 +23,8 @@ from mappings.narrative import (
     load_fact_patterns,
     read_paragraphs,
 )
-from mappings.narrative import _ocr_punctuation as ocr_punctuation
+from budget_disclosures.mappings.narrative import _ocr_punctuation as ocr_punctuation
+from conftest import DEV_CORPUS, SHARED
 
 REAL_CORPUS = SHARED / "corpus" / "real"
 CJK = "\u4e00-\u9fff"
@@ -376,9 +375,9 @@ REAL_PAGES = 30  # the narrative comes first; the long tables after it are not n
 
 def _real_narrative(path: Path):
     """Sections and facts of a real PDF from its first pages (grids found as the pipeline does)."""
-    from extractors.grid import RuledGridExtractor
-    from extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
-    from mappings.narrative import narrative_page_lines, read_narrative
+    from budget_disclosures.extractors.grid import RuledGridExtractor
+    from budget_disclosures.extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
+    from budget_disclosures.mappings.narrative import narrative_page_lines, read_narrative
 
     extractor = RuledGridExtractor("pdfium-grid")
     pdf = open_pdfium(path)

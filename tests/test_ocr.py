@@ -7,11 +7,16 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-
-from extractors import ocr
-from extractors.base import Char, GridCell, PageContent, RawGrid, Rule
-from extractors.image_rules import binarize, estimate_skew, find_lines, rotate, text_axis_vertical
-from extractors.ocr_review import find_relations, parse_figure, review_items
+from budget_disclosures.extractors import ocr
+from budget_disclosures.extractors.base import Char, GridCell, PageContent, RawGrid, Rule
+from budget_disclosures.extractors.image_rules import (
+    binarize,
+    estimate_skew,
+    find_lines,
+    rotate,
+    text_axis_vertical,
+)
+from budget_disclosures.extractors.ocr_review import find_relations, parse_figure, review_items
 
 cv2 = pytest.importorskip("cv2")
 
@@ -69,7 +74,7 @@ def test_rules_are_found_in_points_and_glyphs_are_not_rules():
 
 
 def test_deskewed_table_gives_the_same_grid():
-    from extractors.grid import RuledGridExtractor
+    from budget_disclosures.extractors.grid import RuledGridExtractor
 
     image, xs, ys = table_image(angle=0.9)
     binary = binarize(image, DPI)

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from budget_disclosures.extractors import ocr
+from budget_disclosures.extractors.grid import RuledGridExtractor
+from budget_disclosures.extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
+from budget_disclosures.flows.pipeline import document_text_layer
 from conftest import DEV_CORPUS, REPO_ROOT, dev_pdf_path
-
-from extractors import ocr
-from extractors.grid import RuledGridExtractor
-from extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
-from flows.pipeline import document_text_layer
 
 pytestmark = pytest.mark.skipif(
     not ocr.engine_available(), reason="OCR engine not installed (pip install rapidocr onnxruntime)"

@@ -14,12 +14,11 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from budget_disclosures.curation.schema import DATASETS
+from budget_disclosures.flows.pipeline import build_rows, ingest_document, pipeline_version
+from budget_disclosures.mappings.loader import vocabulary
+from budget_disclosures.mappings.text import UNIT_FACTORS, clean_name, parse_amount
 from conftest import DEV_CORPUS, dev_pdf_path, sha256_of
-
-from curation.schema import DATASETS
-from flows.pipeline import build_rows, ingest_document, pipeline_version
-from mappings.loader import vocabulary
-from mappings.text import UNIT_FACTORS, clean_name, parse_amount
 
 CORE = ("documents", "tables", "line_items")
 # The contract's columns (../shared/spec/curated-datasets.md): renaming one is a breaking change.
@@ -507,7 +506,7 @@ def test_dev_corpus_table_continued_over_pages(corpus_ingested):
 def test_issue_18_a_failed_reingest_leaves_no_earlier_rows(sample_pdf, tmp_path, monkeypatch):
     """In process (the Dask path), a re-ingest that fails wrote its ``failed`` row over the
     document's earlier rows but left its old performance_targets and validations visible."""
-    from flows import pipeline
+    from budget_disclosures.flows import pipeline
 
     curated = tmp_path / "curated"
     first = pipeline.ingest_document(sample_pdf, curated)
@@ -528,9 +527,8 @@ def test_issue_18_version_comes_from_pyproject():
     """The version string lived in pyproject.toml and in flows/pipeline.py; now only there."""
     import tomllib
 
+    from budget_disclosures.flows.pipeline import PACKAGE_VERSION
     from conftest import REPO_ROOT
-
-    from flows.pipeline import PACKAGE_VERSION
 
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert project["project"]["version"] == PACKAGE_VERSION
@@ -538,7 +536,7 @@ def test_issue_18_version_comes_from_pyproject():
 
 
 def test_issue_18_a_misspelt_column_is_an_error_not_a_null_column():
-    from curation.store import to_table
+    from budget_disclosures.curation.store import to_table
 
     table = to_table("facts", [{"doc_id": "a" * 16, "fact": "budget_total", "value": 1.0}])
     assert table.num_rows == 1 and table.column("unit").to_pylist() == [None]

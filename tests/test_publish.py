@@ -12,11 +12,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from budget_disclosures.curation import publish as pub
+from budget_disclosures.curation import query as q
+from budget_disclosures.flows.cli import app
 from typer.testing import CliRunner
-
-from curation import publish as pub
-from curation import query as q
-from flows.cli import app
 
 SAMPLE_DOC = "0ebd82afcb61b0e1"
 FAILED_DOC = "f00d000000000001"
@@ -83,7 +82,7 @@ def check(doc_id, name, severity, success, detail=None, table_no=None):
 
 @pytest.fixture(scope="module")
 def sample_curated(tmp_path_factory, sample_pdf) -> Path:
-    from flows.pipeline import ingest_document
+    from budget_disclosures.flows.pipeline import ingest_document
 
     folder = tmp_path_factory.mktemp("publish") / "curated"
     assert ingest_document(sample_pdf, folder).doc_id == SAMPLE_DOC
@@ -407,7 +406,7 @@ def test_cli_publish(curated, tmp_path):
 def test_issue_18_csv_cells_never_run_as_spreadsheet_formulas(sample_curated, tmp_path):
     """A unit name read from a PDF that begins with = (or +, -, @, tab, CR) is written to
     documents.csv with a leading apostrophe; Parquet keeps the exact text; numbers as text stay."""
-    from curation.query import spreadsheet_safe
+    from budget_disclosures.curation.query import spreadsheet_safe
 
     formula = '=HYPERLINK("http://example.invalid","click")'
     assert spreadsheet_safe(formula) == "'" + formula

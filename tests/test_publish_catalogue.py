@@ -14,16 +14,15 @@ from urllib.parse import quote
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from budget_disclosures.curation import publish as pub
 from conftest import run_chromium
-
-from curation import publish as pub
 
 OUTPUT = Path(__file__).resolve().parent / "output"
 
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory, sample_pdf) -> Path:
-    from flows.pipeline import ingest_document
+    from budget_disclosures.flows.pipeline import ingest_document
 
     root = tmp_path_factory.mktemp("catalogue")
     curated = root / "curated"

@@ -10,11 +10,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from budget_disclosures.curation import query as q
+from budget_disclosures.curation.schema import DATASETS
+from budget_disclosures.flows.cli import app
 from typer.testing import CliRunner
-
-from curation import query as q
-from curation.schema import DATASETS
-from flows.cli import app
 
 SAMPLE_DOC = "0ebd82afcb61b0e1"
 runner = CliRunner()
@@ -23,7 +22,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def curated(tmp_path_factory, sample_pdf) -> Path:
     """The sample disclosure ingested once (treat as read-only)."""
-    from flows.pipeline import ingest_document
+    from budget_disclosures.flows.pipeline import ingest_document
 
     folder = tmp_path_factory.mktemp("query") / "curated"
     summary = ingest_document(sample_pdf, folder)
@@ -271,7 +270,15 @@ def test_bad_sql_gives_duckdb_message_and_exit_2(curated):
 
 def test_bad_sql_in_a_real_process_has_no_traceback(curated):
     done = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "query", "SELEC 1", "--curated", str(curated)],
+        [
+            sys.executable,
+            "-m",
+            "budget_disclosures.flows.cli",
+            "query",
+            "SELEC 1",
+            "--curated",
+            str(curated),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

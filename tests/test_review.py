@@ -14,12 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from budget_disclosures.curation.review import build_site, item_cells, linked_items, suggestions
+from budget_disclosures.flows.pipeline import ingest_document
+from budget_disclosures.mappings.corrections import CorrectionsFile
 from conftest import SAMPLE_PDF, run_chromium, run_cli, sha256_of
 from PIL import Image
-
-from curation.review import build_site, item_cells, linked_items, suggestions
-from flows.pipeline import ingest_document
-from mappings.corrections import CorrectionsFile
 
 OUTPUT = Path(__file__).resolve().parent / "output"
 HIGHLIGHT = (255, 190, 155)  # #ff5a00 at 35 % over the white page
@@ -68,7 +67,7 @@ def test_a_finding_is_linked_to_its_row_and_cell(site: Path, curated: Path) -> N
 
 
 def test_cells_are_found_under_the_items_header_path(curated: Path) -> None:
-    from extractors.page_grids import read_review_pages
+    from budget_disclosures.extractors.page_grids import read_review_pages
 
     grids = read_review_pages(SAMPLE_PDF, [20])[20].grids
     item = {

@@ -18,8 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-from curation.state import read_runs, recorded_server
+from budget_disclosures.curation.state import read_runs, recorded_server
 
 CLI = Path(sys.executable).parent / "disclosures"
 
@@ -135,8 +134,8 @@ def test_serve_runs_the_inbox_and_an_ingest_reports_to_its_server(
 def test_a_stale_serve_record_is_ignored(tmp_path: Path) -> None:
     """A record left by a serve process that died (SIGKILL), or naming a server that no
     longer answers, is not used: the ingest then starts its own temporary server."""
-    from curation.state import _write_json_atomic, state_dir
-    from flows.prefect_api import adopt_serve_server, serve_server
+    from budget_disclosures.curation.state import _write_json_atomic, state_dir
+    from budget_disclosures.flows.prefect_api import adopt_serve_server, serve_server
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()

@@ -13,14 +13,13 @@ from pathlib import Path
 import pydantic
 import pytest
 import yaml
+from budget_disclosures.mappings.identify import identify_tables, printed_number, table_number
+from budget_disclosures.mappings.loader import TEMPLATES_DIR, default_templates
+from budget_disclosures.mappings.models import NumberStyle, Template
+from budget_disclosures.mappings.text import chinese_number
 from conftest import REPO_ROOT, SHARED, page_tables
 from hypothesis import given
 from hypothesis import strategies as st
-
-from mappings.identify import identify_tables, printed_number, table_number
-from mappings.loader import TEMPLATES_DIR, default_templates
-from mappings.models import NumberStyle, Template
-from mappings.text import chinese_number
 
 DIGITS = "一二三四五六七八九"
 REAL_FILES = (REPO_ROOT / "tests" / "fixtures" / "real", SHARED / "corpus" / "real")

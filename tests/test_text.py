@@ -6,10 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from hypothesis import example, given
-from hypothesis import strategies as st
-
-from mappings.text import (
+from budget_disclosures.mappings.text import (
     UNIT_FACTORS,
     clean_label,
     clean_name,
@@ -21,6 +18,8 @@ from mappings.text import (
     split_code_name,
     to_yuan,
 )
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 
 def to_fullwidth(text: str) -> str:

@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import SHARED, dev_pdf_path
-from typer.testing import CliRunner
-
-from benchmarks.mutations import build_document, change_amount, drop_row, shift_column, swap_codes
-from curation import store
-from flows.pipeline import DocumentSummary, apply_validation, ingest_document
-from validation import CHECKS, CHECKS_BY_ID, validate_rows
-from validation.checks import ROW_SET_CHECKS
-from validation.engine import (
+from budget_disclosures.curation import store
+from budget_disclosures.flows.pipeline import DocumentSummary, apply_validation, ingest_document
+from budget_disclosures.validation import CHECKS, CHECKS_BY_ID, validate_rows
+from budget_disclosures.validation.checks import ROW_SET_CHECKS
+from budget_disclosures.validation.engine import (
     connect,
     contract_types,
     create_dataset_table,
     evaluate_fast,
     insert_rows,
 )
-from validation.suites import VALIDATED, build_suite, load_suites, stale_suites
+from budget_disclosures.validation.suites import VALIDATED, build_suite, load_suites, stale_suites
+from conftest import SHARED, dev_pdf_path
+from typer.testing import CliRunner
+
+from benchmarks.mutations import build_document, change_amount, drop_row, shift_column, swap_codes
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +94,13 @@ def nonzero_leaf(rows: dict) -> tuple[str, str]:
 
 
 def test_committed_suites_are_current():
-    assert stale_suites() == [], "run `python -m validation.suites` and commit validation/suites/"
+    assert stale_suites() == [], (
+        "run `python -m budget_disclosures.validation.suites` and commit validation/suites/"
+    )
 
 
 def test_suites_come_from_the_schema_and_the_catalogue():
-    from curation.schema import DATASETS
+    from budget_disclosures.curation.schema import DATASETS
 
     suites = load_suites()
     # the findings and the reviewers' corrections log are results, not data under validation
@@ -452,7 +454,7 @@ def test_ingest_writes_validations_and_status(sample_pdf, tmp_path):
 
 
 def test_summary_status_shows_the_counts():
-    from flows.cli import _status_text
+    from budget_disclosures.flows.cli import _status_text
 
     assert _status_text({"status": "warn", "n_warnings": 3}) == "warn (3)"
     assert (
@@ -507,7 +509,7 @@ def test_correctly_extracted_dev_documents_have_no_finding(corpus_id):
 
 def test_gx_validate_command_matches_the_ingest(sample_pdf, sample_rows, tmp_path):
     """`disclosures validate` (GX Core) gives the same rows as the ingest-time evaluator."""
-    from flows.cli import app
+    from budget_disclosures.flows.cli import app
 
     curated = tmp_path / "curated"
     good = ingest_document(sample_pdf, curated)
@@ -551,7 +553,7 @@ def test_issue_18_validate_with_the_default_relative_curated_folder(sample_pdf, 
     import sys
     from pathlib import Path
 
-    from flows.pipeline import ingest_document
+    from budget_disclosures.flows.pipeline import ingest_document
 
     ingest_document(sample_pdf, tmp_path / "curated")
     cli = Path(sys.executable).with_name("disclosures")
@@ -568,7 +570,7 @@ def test_issue_18_validate_with_the_default_relative_curated_folder(sample_pdf, 
 
 
 def test_issue_18_unknown_page_reader_is_an_error(sample_pdf):
-    from flows.pipeline import extract_document
+    from budget_disclosures.flows.pipeline import extract_document
 
     with pytest.raises(ValueError, match="unknown page reader"):
         extract_document(sample_pdf, reader="pdfminer")

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from extractors.numbers import (
+from budget_disclosures.extractors.numbers import (
     ROUNDING_SLACK,
     printing_step_sql,
     sum_tolerance_sql,
     unit_factor_sql,
 )
-from mappings.narrative import CROSS_CHECK_CTES
+from budget_disclosures.mappings.narrative import CROSS_CHECK_CTES
 
 ERROR, WARN = "error", "warn"
 INSTANCE_COLUMNS = ("doc_id", "table_no", "subject", "observed", "expected", "severity", "weight")

@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import pyarrow as pa
-
-from curation.schema import DATASETS
+from budget_disclosures.curation.schema import DATASETS
 
 from .checks import CHECK_ORDER, CHECKS, ERROR, WARN
 from .suites import SQL_TYPES, VALIDATED, load_suites
@@ -79,8 +78,8 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 def reference_rows() -> tuple[list[tuple], list[tuple]]:
     """The code lists and the templates' table lists, as rows for ``ref_codes`` / ``ref_template_tables``."""
-    from mappings.codelists import CLASSIFICATION_FILES, load_code_list
-    from mappings.loader import default_templates
+    from budget_disclosures.mappings.codelists import CLASSIFICATION_FILES, load_code_list
+    from budget_disclosures.mappings.loader import default_templates
 
     codes = [
         (classification, e.code, e.name, e.valid_from, e.valid_to)
@@ -96,7 +95,7 @@ def reference_rows() -> tuple[list[tuple], list[tuple]]:
 def create_reference(con: sqlite3.Connection) -> None:
     """The reference tables the row-set checks join: ``ref_codes``, ``ref_template_tables`` and
     ``ref_fact_checks`` (which table row each stated figure is compared with)."""
-    from mappings.narrative import create_fact_checks
+    from budget_disclosures.mappings.narrative import create_fact_checks
 
     codes, tables = reference_rows()
     con.execute(

@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.parquet as pq
-
-from curation import store
-from mappings.corrections import CorrectionsError, accept_findings, load_corrections
+from budget_disclosures.curation import store
+from budget_disclosures.mappings.corrections import (
+    CorrectionsError,
+    accept_findings,
+    load_corrections,
+)
 
 from .engine import aggregate, report_for
 from .gx import GxRun, run_gx

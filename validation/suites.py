@@ -1,6 +1,6 @@
 """Expectation suites, one per curated dataset, generated from the schema and the check catalogue.
 
-``python -m validation.suites`` writes ``validation/suites/<dataset>.json`` (GX Core 1.x
+``python -m budget_disclosures.validation.suites`` writes ``validation/suites/<dataset>.json`` (GX Core 1.x
 expectation configurations: ``type``, ``kwargs``, ``meta``, ``severity``); a test checks that
 the committed files are current. Each expectation's ``meta`` names its check id and severity
 (``error`` / ``warn``), which map the GX results onto rows of the ``validations`` dataset.
@@ -14,7 +14,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from curation.schema import DATASETS, Dataset
+from budget_disclosures.curation.schema import DATASETS, Dataset
 
 from .checks import ROW_SET_CHECKS
 
@@ -122,7 +122,7 @@ def build_suite(name: str) -> dict:
     return {
         "name": name,
         "meta": {
-            "generated_by": "python -m validation.suites (from curation/schema.py and validation/checks.py)",
+            "generated_by": "python -m budget_disclosures.validation.suites (from curation/schema.py and validation/checks.py)",
             "dataset": name,
         },
         "expectations": schema_expectations(dataset) + row_set_expectations(name),
@@ -158,7 +158,7 @@ def load_suites(folder: Path = SUITES_DIR) -> dict[str, dict]:
     """The committed suite files (what both the ingest and ``disclosures validate`` run).
 
     The schema is the source of truth: when a suite file is stale (the schema changed and
-    ``python -m validation.suites`` was not run; a test catches it) the suite generated
+    ``python -m budget_disclosures.validation.suites`` was not run; a test catches it) the suite generated
     from the current schema is used, with a warning, rather than failing every document.
     """
     suites = {}
@@ -167,7 +167,10 @@ def load_suites(folder: Path = SUITES_DIR) -> dict[str, dict]:
         path = folder / f"{name}.json"
         committed = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
         if committed != generated:
-            log.warning("validation suite %s is stale: run `python -m validation.suites`", path)
+            log.warning(
+                "validation suite %s is stale: run `python -m budget_disclosures.validation.suites`",
+                path,
+            )
         suites[name] = generated if committed != generated else committed
     return suites
 
