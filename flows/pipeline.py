@@ -21,16 +21,14 @@ from budget_disclosures.extractors.base import PageContent
 from budget_disclosures.extractors.document import (
     DocumentError,
     identify_file,
-    iter_pages,
-    open_pdf,
 )
 from budget_disclosures.extractors.grid import RuledGridExtractor
 from budget_disclosures.extractors.limits import MEMORY_LIMIT_ENV, memory_limit_mb
 from budget_disclosures.extractors.ocr import DocumentOcr
 from budget_disclosures.extractors.ocr_review import review_items
-from budget_disclosures.extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
-from budget_disclosures.flows.candidates import choose_extraction
+from budget_disclosures.extractors.registry import page_reader
 from budget_disclosures.flows.discover import discover_pdfs  # noqa: F401  (re-exported: serve, tests)
+from budget_disclosures.mappings.candidates import choose_extraction
 from budget_disclosures.mappings.corrections import (
     CorrectionsError,
     CorrectionsFile,
@@ -54,7 +52,8 @@ from budget_disclosures.mappings.loader import (
     templates_enabled,
 )
 from budget_disclosures.mappings.metadata import read_metadata
-from budget_disclosures.mappings.narrative import narrative_page_lines, read_narrative
+from budget_disclosures.mappings.narrative import read_narrative
+from budget_disclosures.mappings.narrative_lines import narrative_page_lines
 from budget_disclosures.mappings.normalize import make_context, split_header
 from budget_disclosures.mappings.refine import refine_tables
 
@@ -131,9 +130,6 @@ def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
-READERS = ("pdfium", "pdfplumber")
-
-
 def extract_document(
     path: Path, reader: str = "pdfium", ocr: DocumentOcr | None = None
 ) -> tuple[list[PageTables], list[str], list[PageContent]]:
@@ -143,13 +139,9 @@ def extract_document(
     Pages without a usable text layer (scans, garbled text) are read by OCR instead
     (``ocr`` keeps what it read, for the line items' confidence).
     """
-    if reader not in READERS:
-        raise ValueError(f"unknown page reader {reader!r}: one of {', '.join(READERS)}")
-    if reader == "pdfplumber":
-        pdf, pages, method = open_pdf(path), iter_pages, "pdfplumber-grid"
-    else:
-        pdf, pages, method = open_pdfium(path), iter_pdfium_pages, "pdfium-grid"
-    extractor = RuledGridExtractor(method)
+    chosen = page_reader(reader)  # (extractors/registry.py; ValueError for an unknown one)
+    pdf, pages = chosen.open(path), chosen.pages
+    extractor = RuledGridExtractor(chosen.grid_method)
     ocr_extractor = RuledGridExtractor("ocr-grid")
     if ocr is None:
         ocr = DocumentOcr(path)
@@ -576,7 +568,7 @@ def warm_up() -> None:
 
     from budget_disclosures.mappings.codelists import CLASSIFICATION_FILES, load_code_list
     from budget_disclosures.mappings.loader import form_vocabulary, vocabulary
-    from budget_disclosures.mappings.narrative import default_fact_patterns
+    from budget_disclosures.mappings.narrative_facts import default_fact_patterns
     from budget_disclosures.validation.suites import load_suites
 
     for module in DOCUMENT_IMPORTS:

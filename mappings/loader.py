@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from .models import FormVocabulary, Lexicon, Template, Vocabulary
+from .models import FormVocabulary, Lexicon, SummaryRows, Template, Vocabulary
 
 MAPPINGS_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = MAPPINGS_DIR / "templates"
@@ -74,3 +74,9 @@ def templates_enabled() -> bool:
     """Family templates refine the generic reading unless ``BUDGET_DISCLOSURES_TEMPLATES`` is
     off/0/false/no (the ablation that shows what the generic path reads on its own)."""
     return os.environ.get(TEMPLATES_ENV, "on").strip().lower() not in {"off", "0", "false", "no"}
+
+
+@lru_cache(maxsize=1)
+def summary_rows() -> SummaryRows:
+    """The summary tables' named rows that validation's arithmetic reads."""
+    return SummaryRows.model_validate(load_yaml(MAPPINGS_DIR / "summary_rows.yml"))

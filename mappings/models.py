@@ -414,3 +414,15 @@ class FactCheck(Rule):
     not_contains: list[str] = Field(default_factory=list)
     by_code: bool = False
     note: str = Field(min_length=1)
+
+
+class SummaryRows(Rule):
+    """Named rows of the summary tables that validation's arithmetic reads
+    (``mappings/summary_rows.yml``)."""
+
+    note: str
+    templates: tuple[str, ...]
+    top_expenses: tuple[str, ...]
+    beyond: tuple[str, ...]
+    not_income: tuple[str, ...]
+    not_child: tuple[str, ...]

@@ -13,17 +13,15 @@ from pathlib import Path
 import pytest
 from budget_disclosures.extractors.base import PageContent, TextLine
 from budget_disclosures.flows.pipeline import build_rows
-from budget_disclosures.mappings.narrative import (
-    NarrativePage,
-    clean_text,
-    cross_check_totals,
+from budget_disclosures.mappings.narrative_facts import (
     default_fact_patterns,
     extract_facts,
-    join_text,
     load_fact_patterns,
-    read_paragraphs,
 )
-from budget_disclosures.mappings.narrative import _ocr_punctuation as ocr_punctuation
+from budget_disclosures.mappings.narrative_lines import _ocr_punctuation as ocr_punctuation
+from budget_disclosures.mappings.narrative_lines import clean_text, join_text
+from budget_disclosures.mappings.narrative_paragraphs import NarrativePage, read_paragraphs
+from budget_disclosures.validation.fact_checks import cross_check_totals
 from conftest import DEV_CORPUS, SHARED
 
 REAL_CORPUS = SHARED / "corpus" / "real"
@@ -377,7 +375,8 @@ def _real_narrative(path: Path):
     """Sections and facts of a real PDF from its first pages (grids found as the pipeline does)."""
     from budget_disclosures.extractors.grid import RuledGridExtractor
     from budget_disclosures.extractors.pdfium_pages import iter_pdfium_pages, open_pdfium
-    from budget_disclosures.mappings.narrative import narrative_page_lines, read_narrative
+    from budget_disclosures.mappings.narrative import read_narrative
+    from budget_disclosures.mappings.narrative_lines import narrative_page_lines
 
     extractor = RuledGridExtractor("pdfium-grid")
     pdf = open_pdfium(path)

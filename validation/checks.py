@@ -31,7 +31,9 @@ from budget_disclosures.extractors.numbers import (
     sum_tolerance_sql,
     unit_factor_sql,
 )
-from budget_disclosures.mappings.narrative import CROSS_CHECK_CTES
+from budget_disclosures.mappings.loader import summary_rows
+
+from .fact_checks import CROSS_CHECK_CTES
 
 ERROR, WARN = "error", "warn"
 INSTANCE_COLUMNS = ("doc_id", "table_no", "subject", "observed", "expected", "severity", "weight")
@@ -326,14 +328,21 @@ rel AS (
 )""",
 )
 
-# the row names these rules rely on were verified on these templates only
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    """An SQL list of text literals (the rule file's names hold no quote)."""
+    return "(" + ", ".join("'" + value.replace("'", "''") + "'" for value in values) + ")"
+
+
+# the row names these rules rely on (mappings/summary_rows.yml), verified on its templates only
+_ROWS = summary_rows()
 _NAMED_ROW_TEMPLATES = (
-    "(SELECT doc_id FROM documents WHERE template IN ('shaanxi-15', 'national-9'))"
+    f"(SELECT doc_id FROM documents WHERE template IN {_sql_list(_ROWS.templates)})"
 )
-_TOP_EXPENSES = "('人员经费和公用经费支出', '专项业务经费支出', '上缴上级支出', '事业单位经营支出', '对附属单位补助支出')"
-_BEYOND = "('用事业基金弥补收支差额', '上年实户资金余额', '上年结转', '上年结转结余', '结转下年', '未安排支出的实户资金')"
-_NOT_INCOME = "('合计', '本年收入', '总计', '部门预算', '财政拨款', '非财政拨款资金结余')"
-_NOT_CHILD = "('合计', '本年收入', '总计', '部门预算', '财政拨款')"
+_TOP_EXPENSES = _sql_list(_ROWS.top_expenses)
+_BEYOND = _sql_list(_ROWS.beyond)
+_NOT_INCOME = _sql_list(_ROWS.not_income)
+_NOT_CHILD = _sql_list(_ROWS.not_child)
 
 # 收支总表 / 财政拨款收支总表 rows named, not coded: income items, 支出性质 groups, 总计
 SUMMARY_ITEMS = _relation(

@@ -95,7 +95,7 @@ def reference_rows() -> tuple[list[tuple], list[tuple]]:
 def create_reference(con: sqlite3.Connection) -> None:
     """The reference tables the row-set checks join: ``ref_codes``, ``ref_template_tables`` and
     ``ref_fact_checks`` (which table row each stated figure is compared with)."""
-    from budget_disclosures.mappings.narrative import create_fact_checks
+    from .fact_checks import create_fact_checks
 
     codes, tables = reference_rows()
     con.execute(

@@ -3,7 +3,9 @@
 The primary grid reader is fast and right on well-formed tables; when a table's own
 arithmetic does not hold on what it read, camelot (lattice, then stream) reads the same pages,
 each candidate is mapped and scored (``mappings.scoring``) and the best is kept. The chosen
-extractor is recorded in ``tables.method``; a tie keeps the primary reading.
+extractor is recorded in ``tables.method``; a tie keeps the primary reading. The readers are
+listed in ``extractors/registry.py``; choosing between their readings by how they map is a
+mapping decision, so it lives here.
 """
 
 from __future__ import annotations
@@ -13,15 +15,16 @@ import logging
 from pathlib import Path
 
 from budget_disclosures.extractors.base import RawGrid
-from budget_disclosures.extractors.camelot_tables import CamelotExtractor
-from budget_disclosures.mappings.engine import map_table
-from budget_disclosures.mappings.identify import TableInstance
-from budget_disclosures.mappings.normalize import Context, LineItem
-from budget_disclosures.mappings.scoring import TableScore, score_items
+from budget_disclosures.extractors.registry import FALLBACK_TABLE_READERS
+
+from .engine import map_table
+from .identify import TableInstance
+from .normalize import Context, LineItem
+from .scoring import TableScore, score_items
 
 log = logging.getLogger(__name__)
 CANDIDATE_LAYOUTS = frozenset({"coded_rows", "unit_rows", "side_by_side", "project_rows"})
-CANDIDATES = (CamelotExtractor("lattice"), CamelotExtractor("stream"))
+CANDIDATES = FALLBACK_TABLE_READERS  # (extractors/registry.py)
 
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
