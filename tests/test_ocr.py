@@ -148,7 +148,9 @@ def test_cache_round_trip(tmp_path, monkeypatch):
     assert back.chars == result.chars and back.rules == result.rules
     assert back.confidences == result.confidences and back.angle == result.angle
     # another version of the OCR code never reads an old entry
-    monkeypatch.setattr(ocr, "OCR_VERSION", "ocr-test-other")
+    from budget_disclosures.extractors import ocr_cache
+
+    monkeypatch.setattr(ocr_cache, "OCR_VERSION", "ocr-test-other")  # (read where it is used)
     assert cache.get(key) is None
     # the cache is configurable and can be switched off
     monkeypatch.setenv(ocr.CACHE_ENV, str(tmp_path / "elsewhere"))

@@ -115,7 +115,10 @@ def test_a_second_run_reads_the_page_from_the_cache(summary_page, monkeypatch):
     def no_engine():
         raise AssertionError("a cached page needs no OCR engine")
 
+    from budget_disclosures.extractors import ocr_pages
+
     monkeypatch.setattr(ocr, "default_engine", no_engine)
+    monkeypatch.setattr(ocr_pages, "default_engine", no_engine)
     pdf = pdfium.PdfDocument(str(path))
     try:
         started = time.perf_counter()
