@@ -28,13 +28,30 @@ from .ocr_settings import (
 _NARROW = set("0123456789.,-+()%:;/!|'\"[] ")
 _FIGURE = set("0123456789.,-")
 
+# The geometry of recognised text, named as pdfplumber names its settings (``DEFAULT_*``): in
+# ems of the text line (page pixels) unless said; each says which layout feature it handles.
+DEFAULT_PUNCT_WIDTH = 0.3  # a period or comma is this many ems wide
+DEFAULT_LATIN_WIDTH = 0.55  # a digit or Latin letter is this many ems wide (an ideograph one)
+DEFAULT_RULED_SHARE = 0.5  # a pixel column inked over this share of a box's height is a rule
+DEFAULT_CUT_REACH = 0.6  # a box is cut at a column bound within this many ems of it
+DEFAULT_LINE_SHARE = 0.5  # an ink band this share as tall as the tallest is a line of its own
+DEFAULT_MISSED_HEIGHT = (0.6, 2.5)  # ink the detector missed: a word this many ems tall
+DEFAULT_MISSED_FILL = 0.2  # ... whose ink fills at least this share of its box
+DEFAULT_MISSED_PAD = 0.3  # ... read with this many ems around it
+DEFAULT_FAINT_ROW = 0.05  # a pixel row under this share of the fullest row's ink parts two lines
+DEFAULT_ROW_MARGIN = 0.3  # a piece trimmed to its line of ink plus this share of the line height
+DEFAULT_INK_EM = (0.9, 0.72)  # ideographs fill this share of an em, digits this share
+DEFAULT_SPACE_GAP = 0.6  # a gap under this many ems between glyphs is no space
+DEFAULT_GLYPH_HALF_HEIGHT = 0.55  # a glyph box reaches this many ems above and below the centre
+DEFAULT_COVERED = (0.7, 0.5)  # a box inside a wider one over these shares of its width, height
+
 
 def _natural_width(ch: str, em: float) -> float:
     """Approximate advance of a glyph: ideographs are square, digits about half as wide."""
     if ch in ".,:;'|!":
-        return 0.3 * em
+        return DEFAULT_PUNCT_WIDTH * em
     if ch in _NARROW or ch.isascii():
-        return 0.55 * em
+        return DEFAULT_LATIN_WIDTH * em
     return em
 
 
@@ -63,7 +80,7 @@ def _pieces(boxes: list[np.ndarray], mask: np.ndarray, width: int, height: int) 
         if x1 - x0 < 3 or y1 - y0 < 3:
             continue
         band = mask[y0:y1, x0:x1] > 0
-        ruled = band.mean(axis=0) > 0.5
+        ruled = band.mean(axis=0) > DEFAULT_RULED_SHARE
         start = None
         for offset in range(x1 - x0 + 1):
             inside = offset < x1 - x0 and not ruled[offset]
@@ -98,7 +115,7 @@ def _split_at_columns(piece: TextPiece, binary: np.ndarray, bounds: list[float])
     blank = region.sum(axis=0) == 0
     cuts = []
     for bound in inside:
-        reach = max(2, int(em * 0.6))
+        reach = max(2, int(em * DEFAULT_CUT_REACH))
         centre = int(round(bound)) - piece.x0
         candidates = [
             c
@@ -124,7 +141,7 @@ def _split_rows(piece: TextPiece, binary: np.ndarray) -> list[TextPiece]:
     if len(runs) < 2:
         return [piece]
     tall = max(b - a + 1 for a, b, _ink in runs)
-    lines = [r for r in runs if r[1] - r[0] + 1 >= 0.5 * tall]
+    lines = [r for r in runs if r[1] - r[0] + 1 >= DEFAULT_LINE_SHARE * tall]
     if len(lines) < 2:
         return [piece]
     out = []
@@ -159,15 +176,18 @@ def _missed_text(
     joined = cv2.morphologyEx(
         residual,
         cv2.MORPH_CLOSE,
-        cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(em * 0.6)), 1)),
+        cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(em * DEFAULT_SPACE_GAP)), 1)),
     )
     n, _labels, stats, _ = cv2.connectedComponentsWithStats(joined)
     out = []
     h_img, w_img = binary.shape
     for x, y, w, h, area in stats[1:]:
-        if not (0.6 * em <= h <= 2.5 * em and w >= 0.6 * em and area >= 0.2 * w * h):
+        low, high = DEFAULT_MISSED_HEIGHT
+        if not (
+            low * em <= h <= high * em and w >= low * em and area >= DEFAULT_MISSED_FILL * w * h
+        ):
             continue
-        pad = em * 0.3
+        pad = em * DEFAULT_MISSED_PAD
         x0, y0 = max(0, x - pad), max(0, y - pad)
         x1, y1 = min(w_img, x + w + pad), min(h_img, y + h + pad)
         out.append(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32))
@@ -183,7 +203,7 @@ def _ink_runs(binary: np.ndarray, piece: TextPiece) -> list[tuple[int, int, int]
     if counts.max() == 0:
         return []
     # blurred print leaves a pixel or two between lines: a near-empty row parts them
-    inked = counts > max(0, int(0.05 * counts.max()))
+    inked = counts > max(0, int(DEFAULT_FAINT_ROW * counts.max()))
     runs: list[tuple[int, int, int]] = []
     start = None
     for row, on in enumerate([*inked, False]):
@@ -214,7 +234,7 @@ def _fit_rows(piece: TextPiece, binary: np.ndarray) -> TextPiece:
         return piece
     main = max(range(len(runs)), key=lambda i: runs[i][2])
     first, last, _ink = runs[main]
-    margin = max(2, int(round((last - first + 1) * 0.3)))
+    margin = max(2, int(round((last - first + 1) * DEFAULT_ROW_MARGIN)))
     top = max(first - margin, runs[main - 1][1] + 1 if main > 0 else piece.y0, piece.y0)
     bottom = min(
         last + 1 + margin, runs[main + 1][0] if main + 1 < len(runs) else piece.y1, piece.y1
@@ -231,8 +251,8 @@ def chars_from_recognized(
     top_px, bottom_px = ink if ink else (float(piece.y0), float(piece.y1))
     ink_h = max(bottom_px - top_px, 1.0)
     has_wide = any(not (c in _NARROW or c.isascii()) for c in rec.text)
-    # CJK glyphs fill ~0.9 em; digits ~0.72 em
-    em = ink_h / (0.9 if has_wide else 0.72)
+    wide_ink, narrow_ink = DEFAULT_INK_EM
+    em = ink_h / (wide_ink if has_wide else narrow_ink)
     yc = (top_px + bottom_px) / 2
     centers = [crop_x0 + c for c in rec.centers]
     n = len(rec.text)
@@ -244,14 +264,16 @@ def chars_from_recognized(
             continue
         gap = centers[i + 1] - centers[i] - (nat[i] + nat[i + 1]) / 2
         number = rec.text[i] in _FIGURE and rec.text[i + 1] in _FIGURE
-        if gap < 0.6 * em or number:  # one word, one figure: touching boxes, no spurious space
+        if (
+            gap < DEFAULT_SPACE_GAP * em or number
+        ):  # one word, one figure: touching boxes, no spurious space
             mid = (centers[i] + centers[i + 1]) / 2
             mid = min(max(mid, lefts[i] + 1), rights[i + 1] - 1)
             rights[i] = mid
             lefts[i + 1] = mid
     size = em / scale
-    top = (yc - em * 0.55) / scale
-    bottom = (yc + em * 0.55) / scale
+    top = (yc - em * DEFAULT_GLYPH_HALF_HEIGHT) / scale
+    bottom = (yc + em * DEFAULT_GLYPH_HALF_HEIGHT) / scale
     chars: list[Char] = []
     confidences: list[float] = []
     for i, ch in enumerate(rec.text):
@@ -355,7 +377,8 @@ def _drop_covered(pieces: list[TextPiece]) -> list[TextPiece]:
     for i, piece in enumerate(pieces):
         ox = np.minimum(box[:, 2], box[i, 2]) - np.maximum(box[:, 0], box[i, 0])
         oy = np.minimum(box[:, 3], box[i, 3]) - np.maximum(box[:, 1], box[i, 1])
-        covered = (ox >= 0.7 * width[i]) & (oy >= 0.5 * height[i]) & (width > width[i])
+        share_w, share_h = DEFAULT_COVERED
+        covered = (ox >= share_w * width[i]) & (oy >= share_h * height[i]) & (width > width[i])
         covered[i] = False
         if not covered.any():
             keep.append(piece)

@@ -24,6 +24,25 @@ _SPACE_BEFORE_TIGHT = re.compile(rf"\s+(?=[{_TIGHT})\]])")
 # Characters within this many points of a grid's box belong to the table.
 GRID_MARGIN = 2.0
 
+# The geometry of prose lines, named as pdfplumber names its settings (``DEFAULT_*``): in ems of
+# the glyphs concerned unless said; each says which layout feature it handles.
+DEFAULT_EM_SIZE_BOUNDS = (0.5, 1.6)  # a reported font size within these × the glyph box is the em
+DEFAULT_EM_OF_BOX = 0.9  # else (PDFium reports 240 or 1 for 12 pt): this share of the box height
+DEFAULT_OVERPRINT = 0.3  # the same glyph again within this many ems: text drawn twice (fake bold)
+DEFAULT_ROW_TOLERANCE = 0.25  # glyph centres within this many ems share a row
+DEFAULT_MIN_ROW_TOLERANCE = 1.5  # points: ... and never less (small print)
+DEFAULT_SATELLITE_GLYPHS = 3  # a row of at most this many glyphs may be punctuation off its line
+DEFAULT_SATELLITE_HEIGHT = 0.75  # ... when lower than this share of the median row's height
+DEFAULT_HOST_MARGIN = 0.5  # points: a satellite joins the row whose span (± this) holds its centre
+DEFAULT_WORD_GAP = 0.3  # a glyph gap wider than this many ems is a space (Latin words, font change)
+DEFAULT_CAPTION_GAP = 2.5  # caption lines above a grid: at most this many line heights apart
+DEFAULT_CAPTION_CENTRED = 0.08  # a caption centred over its grid within this share of the page
+DEFAULT_CAPTION_WIDTH = 0.7  # ... and narrower than this share of the grid
+DEFAULT_CAPTION_CHARS = 30  # a caption is short
+DEFAULT_SPREAD_PAIRS = 20  # letter-spaced or vertical text: at least this many CJK neighbours
+DEFAULT_SPREAD_SHARE = 0.4  # ... more than this share of them apart
+DEFAULT_FRAME_SHARE = 0.92  # a box over more than this share of the page both ways is a frame
+
 
 def clean_text(text: str) -> str:
     """One line of prose, cleaned: no spaces next to Chinese characters or punctuation
@@ -51,9 +70,10 @@ def _em(char: Char) -> float:
     height = char.bottom - char.top
     if height <= 0:
         return max(char.size, 1.0)
-    if 0.5 * height <= char.size <= 1.6 * height:
+    low, high = DEFAULT_EM_SIZE_BOUNDS
+    if low * height <= char.size <= high * height:
         return char.size
-    return 0.9 * height
+    return DEFAULT_EM_OF_BOX * height
 
 
 def _inside(char: Char, box: tuple[float, float, float, float]) -> bool:
@@ -72,7 +92,8 @@ def _drop_overprint(chars: list[Char]) -> list[Char]:
     for char in chars:
         em = _em(char)
         twins = seen[char.text]
-        if any(abs(o.x0 - char.x0) < 0.3 * em and abs(o.top - char.top) < 0.3 * em for o in twins):
+        near = DEFAULT_OVERPRINT * em
+        if any(abs(o.x0 - char.x0) < near and abs(o.top - char.top) < near for o in twins):
             continue
         twins.append(char)
         kept.append(char)
@@ -86,8 +107,8 @@ def _rows(chars: list[Char]) -> list[list[Char]]:
     ordered = sorted(chars, key=lambda c: c.yc)
     rows: list[list[Char]] = []
     for char in ordered:
-        tolerance = 0.25 * _em(char)
-        if rows and abs(rows[-1][-1].yc - char.yc) <= max(tolerance, 1.5):
+        tolerance = max(DEFAULT_ROW_TOLERANCE * _em(char), DEFAULT_MIN_ROW_TOLERANCE)
+        if rows and abs(rows[-1][-1].yc - char.yc) <= tolerance:
             rows[-1].append(char)
         else:
             rows.append([char])
@@ -111,11 +132,15 @@ def _is_satellite(row: list[Char], rows: list[list[Char]]) -> bool:
     text = "".join(c.text for c in row)
     if _PUNCT_ONLY.match(text):
         return True
-    if len(row) > 3:
+    if len(row) > DEFAULT_SATELLITE_GLYPHS:
         return False
     height = max(c.bottom for c in row) - min(c.top for c in row)
-    others = [max(c.bottom for c in r) - min(c.top for c in r) for r in rows if len(r) > 3]
-    return bool(others) and height < 0.75 * statistics.median(others)
+    others = [
+        max(c.bottom for c in r) - min(c.top for c in r)
+        for r in rows
+        if len(r) > DEFAULT_SATELLITE_GLYPHS
+    ]
+    return bool(others) and height < DEFAULT_SATELLITE_HEIGHT * statistics.median(others)
 
 
 def _host_of(row: list[Char], hosts: list[list[Char]]) -> list[Char] | None:
@@ -126,12 +151,12 @@ def _host_of(row: list[Char], hosts: list[list[Char]]) -> list[Char] | None:
     x0, x1 = min(c.x0 for c in row), max(c.x1 for c in row)
     best: tuple[float, list[Char]] | None = None
     for host in hosts:
-        if len(host) <= 3:
+        if len(host) <= DEFAULT_SATELLITE_GLYPHS:
             continue
         top, bottom = min(c.top for c in host), max(c.bottom for c in host)
         em = statistics.median(_em(c) for c in host)
         if (
-            top - 0.5 <= yc <= bottom + 0.5
+            top - DEFAULT_HOST_MARGIN <= yc <= bottom + DEFAULT_HOST_MARGIN
             and min(c.x0 for c in host) - em <= x1
             and x0 <= max(c.x1 for c in host) + em
         ):
@@ -147,7 +172,7 @@ def _row_line(row: list[Char]) -> TextLine:
     parts = [row[0].text]
     for prev, char in zip(row, row[1:]):
         em = max(_em(prev), _em(char))
-        if char.x0 - prev.x1 > 0.3 * em:
+        if char.x0 - prev.x1 > DEFAULT_WORD_GAP * em:
             parts.append(" ")
         parts.append(char.text)
     body = [c for c in row if not _PUNCT_ONLY.match(c.text)] or row
@@ -182,16 +207,16 @@ def _drop_captions(
         for index in above:
             line = lines[index]
             em = max(line.bottom - line.top, 1.0)
-            if line.bottom < limit - 2.5 * em:
+            if line.bottom < limit - DEFAULT_CAPTION_GAP * em:
                 break
             text = clean_text(line.text)
             centred = abs(
                 (line.x0 + line.x1) / 2 - (x0 + x1) / 2
-            ) < 0.08 * width and line.x1 - line.x0 < 0.7 * (x1 - x0)
-            short = len(text) <= 30 and not text.endswith(("。", "；", "，"))
-            label = (
-                short and len(text) <= 30 and re.search(r"[:：]\S", text) is not None
-            )  # 保密审查情况：已审查
+            ) < DEFAULT_CAPTION_CENTRED * width and line.x1 - line.x0 < DEFAULT_CAPTION_WIDTH * (
+                x1 - x0
+            )
+            short = len(text) <= DEFAULT_CAPTION_CHARS and not text.endswith(("。", "；", "，"))
+            label = short and re.search(r"[:：]\S", text) is not None  # 保密审查情况：已审查
             if not (_CAPTION.match(text) or (centred and short) or label):
                 break
             drop.add(index)
@@ -206,7 +231,8 @@ def _spread_out(lines: list[TextLine]) -> bool:
     """Most neighbouring Chinese characters stand apart: the page's text runs vertically
     (a rotated table) or is letter-spaced, it is not prose."""
     pairs = [m.group(1) for line in lines for m in _CJK_PAIR.finditer(line.text)]
-    return len(pairs) >= 20 and sum(1 for gap in pairs if gap) > 0.4 * len(pairs)
+    apart = sum(1 for gap in pairs if gap)
+    return len(pairs) >= DEFAULT_SPREAD_PAIRS and apart > DEFAULT_SPREAD_SHARE * len(pairs)
 
 
 def _is_frame(grid: RawGrid, page: PageContent) -> bool:
@@ -214,7 +240,8 @@ def _is_frame(grid: RawGrid, page: PageContent) -> bool:
     x0, top, x1, bottom = grid.bbox
     if grid.n_cols <= 1:
         return True  # one column: a box or underlined lines around text, not a table
-    return (x1 - x0) > 0.92 * page.width and (bottom - top) > 0.92 * page.height
+    share = DEFAULT_FRAME_SHARE
+    return (x1 - x0) > share * page.width and (bottom - top) > share * page.height
 
 
 def narrative_page_lines(

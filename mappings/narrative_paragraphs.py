@@ -46,6 +46,37 @@ _TERMINAL = ("。", "！", "？", "；", "!", "?", ";", "…")
 _CLOSING = "”’」』）)】"
 _NO_LINE_START = "、。，；：？！）」』”’】,.;:?!)%"
 
+# The geometry of paragraphs, named as pdfplumber names its settings (``DEFAULT_*``): in ems of
+# the page's body text unless said; each says which layout feature it handles.
+DEFAULT_EM_OF_BOX = 0.95  # a line without a font size: this share of its box height is its em
+DEFAULT_TOC_GAP = 3.0  # a gap of this many line heights below a table of contents: the text begins
+DEFAULT_SAME_BASELINE = 0.5  # segments whose tops differ by less than this × line height: one line
+DEFAULT_FURNITURE_TOP = 0.12  # running heads above this share of the page height
+DEFAULT_FURNITURE_BOTTOM = 0.86  # running feet and page numbers below this share
+DEFAULT_BODY_EM = 10.0  # points: the em of a page too bare to measure
+DEFAULT_MARGIN_TOLERANCE = 1.5  # points: lines starting this close share the left margin
+DEFAULT_MARGIN_SUPPORT = 0.1  # ... and a margin needs this share of the lines starting there
+DEFAULT_FULL_LINE = 0.6  # lines wider than this share of the text block end at the right margin
+DEFAULT_OWN_MARGIN = 4.0  # a page's own right margin is kept within this many ems of the usual
+DEFAULT_WRAP_SLACK = 1.6  # a wrapped Chinese line ends within this many ems of the margin
+DEFAULT_LATIN_WIDTH = (
+    0.55  # a digit or Latin letter is this many ems wide (a word that did not fit)
+)
+DEFAULT_CENTRED = 0.75  # a line centred within this many ems of the block's centre
+DEFAULT_CENTRED_INSET = 3.0  # ... and this many ems in from both margins
+DEFAULT_INDENT = (
+    0.8  # a line starting this many ems right of the margin (or the line above) is indented
+)
+DEFAULT_TITLE_SIZE = 1.3  # text this many times the body's em is a title
+DEFAULT_SAME_SIZE = 0.08  # font sizes within this share are one style
+DEFAULT_HEADING_GAP = 2.0  # a heading's second line follows within this many ems
+DEFAULT_PARAGRAPH_GAP = 2.5  # a vertical gap of this many ems ends a paragraph
+DEFAULT_SAME_INDENT = 0.5  # two lines starting within this many ems are at one indent
+DEFAULT_LINE_END_ROOM = (
+    0.8  # a sentence ending this many ems short of the margin ends its paragraph
+)
+DEFAULT_HALF_LINE = 0.5  # a line wider than this share of the block is not a short manual break
+
 
 @dataclass(slots=True)
 class Line:
@@ -62,7 +93,7 @@ class Line:
 
     @property
     def em(self) -> float:
-        return self.size if self.size > 0 else max(self.bottom - self.top, 1.0) * 0.95
+        return self.size if self.size > 0 else max(self.bottom - self.top, 1.0) * DEFAULT_EM_OF_BOX
 
 
 @dataclass(slots=True)
@@ -129,7 +160,7 @@ def _after_toc(lines: list[TextLine]) -> list[TextLine]:
     ordered = sorted(lines, key=lambda line: line.top)
     em = statistics.median(max(line.bottom - line.top, 1.0) for line in ordered)
     for index in range(len(ordered) - 1, 0, -1):
-        if ordered[index].top - ordered[index - 1].bottom > 3 * em:
+        if ordered[index].top - ordered[index - 1].bottom > DEFAULT_TOC_GAP * em:
             tail = ordered[index:]
             if any(
                 _PART.match(clean_text(line.text)) or _LEVEL1.match(clean_text(line.text))
@@ -154,7 +185,8 @@ def _merge_row_segments(lines: list[TextLine]) -> list[TextLine]:
     for line in sorted(lines, key=lambda item: (round(item.top), item.x0)):
         if (
             out
-            and abs(out[-1].top - line.top) < 0.5 * max(line.bottom - line.top, 1.0)
+            and abs(out[-1].top - line.top)
+            < DEFAULT_SAME_BASELINE * max(line.bottom - line.top, 1.0)
             and line.x0 >= out[-1].x1
         ):
             prev = out[-1]
@@ -201,7 +233,10 @@ def _furniture(pages: list[NarrativePage]) -> set[tuple[int, int]]:
         for index, line in enumerate(page.lines):
             text = clean_text(line.text)
             edge = index < 2 or index >= n - 2
-            margin = line.top < 0.12 * page.height or line.bottom > 0.86 * page.height
+            margin = (
+                line.top < DEFAULT_FURNITURE_TOP * page.height
+                or line.bottom > DEFAULT_FURNITURE_BOTTOM * page.height
+            )
             # a bare number closing a page is its number wherever the footer sits
             if _PAGE_NUMBER.match(text.replace(" ", "")) and (edge and margin or index == n - 1):
                 drop.add((page.number, index))
@@ -267,17 +302,19 @@ def _geometry(lines: list[Line], min_support: int = 2) -> Geometry:
     """Left margin: the leftmost x0 that many lines share; right margin: where full lines end."""
     lines = [line for line in lines if len(line.text) >= 8] or lines
     ems = [line.em for line in lines]
-    em = statistics.median(ems) if ems else 10.0
+    em = statistics.median(ems) if ems else DEFAULT_BODY_EM
     x0s = sorted(line.x0 for line in lines)
-    need = max(min_support, int(0.1 * len(lines)))
+    need = max(min_support, int(DEFAULT_MARGIN_SUPPORT * len(lines)))
     left, support = (x0s[0], 1) if x0s else (0.0, 0)
     for x in x0s:
-        count = sum(1 for y in x0s if abs(y - x) <= 1.5)
+        count = sum(1 for y in x0s if abs(y - x) <= DEFAULT_MARGIN_TOLERANCE)
         if count >= need:
             left, support = x, count
             break
     widest = max((line.x1 for line in lines), default=left + 1)
-    long_lines = [line.x1 for line in lines if line.x1 - line.x0 >= 0.6 * (widest - left)]
+    long_lines = [
+        line.x1 for line in lines if line.x1 - line.x0 >= DEFAULT_FULL_LINE * (widest - left)
+    ]
     right = statistics.median(long_lines) if long_lines else widest
     return Geometry(left, right, em, support)
 
@@ -306,7 +343,9 @@ def _lines_of(pages: list[NarrativePage]) -> list[Line]:
             own = _geometry(page_lines, min_support=3)
             left = own.left if own.left_support >= 3 else geometry.left
             right = (
-                own.right if abs(own.right - geometry.right) < 4 * geometry.em else geometry.right
+                own.right
+                if abs(own.right - geometry.right) < DEFAULT_OWN_MARGIN * geometry.em
+                else geometry.right
             )
             geometry = Geometry(left, right, geometry.em, own.left_support)
         for line in page_lines:
@@ -320,11 +359,14 @@ def _full(line: Line, after: Line | None = None) -> bool:
     not fit leaves more room)."""
     geo = line.geometry
     assert geo is not None
-    slack = 1.6 * geo.em
+    slack = DEFAULT_WRAP_SLACK * geo.em
     if after is not None:
         token = re.match(r"[（(]?[0-9A-Za-z.,%\-]+[)）]?", after.text)
         if token:
-            slack += sum(geo.em if ord(ch) > 0x2000 else 0.55 * geo.em for ch in token.group(0))
+            slack += sum(
+                geo.em if ord(ch) > 0x2000 else DEFAULT_LATIN_WIDTH * geo.em
+                for ch in token.group(0)
+            )
         elif len(after.text) > 1 and after.text[1] in _NO_LINE_START:
             slack += geo.em  # 避头尾: the character before 、。， moved down with it
     return line.x1 >= geo.right - slack
@@ -334,16 +376,16 @@ def _centred(line: Line) -> bool:
     geo = line.geometry
     assert geo is not None
     return (
-        abs((line.x0 + line.x1) / 2 - geo.centre) < 0.75 * geo.em
-        and line.x0 > geo.left + 3 * geo.em
-        and line.x1 < geo.right - 3 * geo.em
+        abs((line.x0 + line.x1) / 2 - geo.centre) < DEFAULT_CENTRED * geo.em
+        and line.x0 > geo.left + DEFAULT_CENTRED_INSET * geo.em
+        and line.x1 < geo.right - DEFAULT_CENTRED_INSET * geo.em
     )
 
 
 def _indented(line: Line) -> bool:
     geo = line.geometry
     assert geo is not None
-    return line.x0 > geo.left + 0.8 * geo.em
+    return line.x0 > geo.left + DEFAULT_INDENT * geo.em
 
 
 def _kind(line: Line, prev: Line | None, prev_kind: str | None) -> str:
@@ -364,7 +406,7 @@ def _kind(line: Line, prev: Line | None, prev_kind: str | None) -> str:
     geo = line.geometry
     assert geo is not None
     if (
-        (_centred(line) or line.em >= 1.3 * geo.em)
+        (_centred(line) or line.em >= DEFAULT_TITLE_SIZE * geo.em)
         and len(text) <= 30
         and not text.startswith(("（", "("))
         and "。" not in text
@@ -386,20 +428,20 @@ def _starts_paragraph(
         return True
     geo = line.geometry
     assert geo is not None
-    same_style = abs(line.size - prev.size) <= 0.08 * max(prev.size, line.size)
+    same_style = abs(line.size - prev.size) <= DEFAULT_SAME_SIZE * max(prev.size, line.size)
     if prev_para_kind == "title":
         return not (
             kind == "title"
             and same_style
             and line.page == prev.page
-            and line.top - prev.bottom < 2 * geo.em
+            and line.top - prev.bottom < DEFAULT_HEADING_GAP * geo.em
         )
     if (
         prev_para_kind == "part"
         and kind == "title"
         and same_style
         and line.page == prev.page
-        and line.top - prev.bottom < 2 * geo.em
+        and line.top - prev.bottom < DEFAULT_HEADING_GAP * geo.em
     ):
         return False  # a centred part heading printed on two lines
     if prev_para_kind in ("part", "level1"):
@@ -410,26 +452,27 @@ def _starts_paragraph(
         return True
     if not same_style and not (_full(prev, line) and not _indented(line)):
         return True
-    if line.page == prev.page and line.top - prev.bottom > 2.5 * geo.em:
+    if line.page == prev.page and line.top - prev.bottom > DEFAULT_PARAGRAPH_GAP * geo.em:
         return True
     if not _full(prev, line):
         return not _broken_sentence(prev, line, kind, first_of_paragraph)
     ended = prev.text.rstrip(_CLOSING).endswith(_TERMINAL)
-    if line.x0 > prev.x0 + 0.8 * geo.em:
+    if line.x0 > prev.x0 + DEFAULT_INDENT * geo.em:
         # starts right of the line above: a new (indented) paragraph, unless a hanging
         # indent aligns an item's wrapped lines right of its number
         hanging = (
-            _ITEM.match(first_of_paragraph.text) and line.x0 > first_of_paragraph.x0 + 0.8 * geo.em
+            _ITEM.match(first_of_paragraph.text)
+            and line.x0 > first_of_paragraph.x0 + DEFAULT_INDENT * geo.em
         )
         return not (hanging and kind != "item")
     if (
         ended
         and prev is first_of_paragraph
         and _indented(prev)
-        and abs(line.x0 - prev.x0) < 0.5 * geo.em
+        and abs(line.x0 - prev.x0) < DEFAULT_SAME_INDENT * geo.em
     ):
         return True  # two one-line paragraphs at the same indent
-    if ended and prev.x1 < geo.right - 0.8 * geo.em:
+    if ended and prev.x1 < geo.right - DEFAULT_LINE_END_ROOM * geo.em:
         return True  # a sentence ends with room left on its line: the paragraph ended
     return bool(kind == "item" and ended)
 
@@ -455,7 +498,7 @@ def _broken_sentence(prev: Line, line: Line, kind: str, first_of_paragraph: Line
         return False  # a one-line sub-heading
     if line.page != prev.page:
         return False
-    return prev.x1 - prev.x0 >= 0.5 * (geo.right - geo.left)
+    return prev.x1 - prev.x0 >= DEFAULT_HALF_LINE * (geo.right - geo.left)
 
 
 def _is_table_page(lines: list[TextLine]) -> bool:
