@@ -16,6 +16,10 @@ from .ocr_settings import (
     MIN_DPI,
 )
 
+# an image over this share of the page is its scan (the page's resolution is the image's)
+DEFAULT_SCAN_COVER = 0.25
+DEFAULT_MIN_SKEW = 0.02  # degrees: a page turned less than this is left as it is
+
 # --------------------------------------------------------------------------- page images
 
 
@@ -34,7 +38,7 @@ def native_dpi(pdf_page) -> float | None:
             continue
         check_image_pixels(px_w, px_h)
         w_pt, h_pt = right - left, top - bottom
-        if w_pt * h_pt < 0.25 * width * height or w_pt <= 0 or h_pt <= 0:
+        if w_pt * h_pt < DEFAULT_SCAN_COVER * width * height or w_pt <= 0 or h_pt <= 0:
             continue
         # the image may be placed turned a quarter: compare its long side with the long side
         dpi = max(px_w, px_h) / (max(w_pt, h_pt) / 72.0)
@@ -95,7 +99,7 @@ def level_page(
         binary = binarize(gray, dpi)
     if angle is None:
         angle = estimate_skew(binary, dpi)
-    if abs(angle) >= 0.02:
+    if abs(angle) >= DEFAULT_MIN_SKEW:
         gray = rotate(gray, angle)
         binary = binarize(gray, dpi)
     lines = find_lines(binary, dpi)

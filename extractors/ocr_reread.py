@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .ocr_images import (
+    DEFAULT_MIN_SKEW,
     render_gray,
 )
 
@@ -14,6 +15,9 @@ from .ocr_images import (
 
 # Re-read suspicious cells at twice the page's resolution (bounded).
 REREAD_MAX_DPI = 400.0
+DEFAULT_RULE_INK = 0.6  # a crop's edge row or column inked over this share is the cell's rule
+DEFAULT_CELL_PAD = 1.0  # points: a cell is cropped this far beyond its rules
+DEFAULT_INK_MARGIN = 0.3  # the ink is framed with this share of its height around it
 
 
 def level_gray(pdf_page, dpi: float, quarter_turns: int, angle: float) -> np.ndarray:
@@ -23,7 +27,7 @@ def level_gray(pdf_page, dpi: float, quarter_turns: int, angle: float) -> np.nda
     gray = render_gray(pdf_page, dpi)
     if quarter_turns % 4:
         gray = np.ascontiguousarray(np.rot90(gray, k=-(quarter_turns % 4)))
-    return rotate(gray, angle) if abs(angle) >= 0.02 else gray
+    return rotate(gray, angle) if abs(angle) >= DEFAULT_MIN_SKEW else gray
 
 
 def _erase_border_rules(
@@ -38,11 +42,11 @@ def _erase_border_rules(
     rows = binary.mean(axis=1) / 255.0
     cols = binary.mean(axis=0) / 255.0
     for y in list(range(band_y)) + list(range(h - band_y, h)):
-        if rows[y] > 0.6:
+        if rows[y] > DEFAULT_RULE_INK:
             crop[y, :] = paper
             binary[y, :] = 0
     for x in list(range(band_x)) + list(range(w - band_x, w)):
-        if cols[x] > 0.6:
+        if cols[x] > DEFAULT_RULE_INK:
             crop[:, x] = paper
             binary[:, x] = 0
     return crop, binary
@@ -59,7 +63,7 @@ def cell_variants(
     scale = dpi / 72.0
     h, w = gray.shape
     x0, top, x1, bottom = bbox
-    pad = 1.0 * scale  # a point beyond the cell's rules, to catch them whole
+    pad = DEFAULT_CELL_PAD * scale  # beyond the cell's rules, to catch them whole
     xa, xb = max(0, int(x0 * scale - pad)), min(w, int(x1 * scale + pad))
     ya, yb = max(0, int(top * scale - pad)), min(h, int(bottom * scale + pad))
     crop = gray[ya:yb, xa:xb]
@@ -77,7 +81,7 @@ def cell_variants(
     iy0 = min(s[1] for s in keep)
     ix1 = max(s[0] + s[2] for s in keep)
     iy1 = max(s[1] + s[3] for s in keep)
-    margin = max(2, int((iy1 - iy0) * 0.3))
+    margin = max(2, int((iy1 - iy0) * DEFAULT_INK_MARGIN))
     ch, cw = crop.shape
     tight = crop[
         max(0, iy0 - margin) : min(ch, iy1 + margin), max(0, ix0 - margin) : min(cw, ix1 + margin)
