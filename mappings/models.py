@@ -426,3 +426,12 @@ class SummaryRows(Rule):
     beyond: tuple[str, ...]
     not_income: tuple[str, ...]
     not_child: tuple[str, ...]
+    totals: tuple[str, ...]
+    grand_total: str
+    heads: tuple[str, ...]
+    department: str
+    grant_total: str
+    carry: str
+    carry_parts: tuple[str, ...]
+    grant_parts: tuple[str, ...]
+    groups: tuple[str, ...]

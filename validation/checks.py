@@ -343,6 +343,11 @@ _TOP_EXPENSES = _sql_list(_ROWS.top_expenses)
 _BEYOND = _sql_list(_ROWS.beyond)
 _NOT_INCOME = _sql_list(_ROWS.not_income)
 _NOT_CHILD = _sql_list(_ROWS.not_child)
+_TOTALS, _HEADS = _sql_list(_ROWS.totals), _sql_list(_ROWS.heads)
+_GRAND, _DEPARTMENT = _sql_list((_ROWS.grand_total,)), _sql_list((_ROWS.department,))
+_GRANT, _CARRY = _sql_list((_ROWS.grant_total,)), _sql_list((_ROWS.carry,))
+_CARRY_PARTS, _GRANT_PARTS = _sql_list(_ROWS.carry_parts), _sql_list(_ROWS.grant_parts)
+_GROUPS = _sql_list(_ROWS.groups)
 
 # 收支总表 / 财政拨款收支总表 rows named, not coded: income items, 支出性质 groups, 总计
 SUMMARY_ITEMS = _relation(
@@ -354,31 +359,31 @@ SUMMARY_ITEMS = _relation(
 ),
 k AS (
   SELECT doc_id, table_no, classification, MAX(f) AS f, MAX(unit) AS unit,
-         SUM(CASE WHEN name IN ('合计', '本年收入') THEN v END) AS tot,
-         SUM(CASE WHEN name = '总计' THEN v END) AS grand,
+         SUM(CASE WHEN name IN {_TOTALS} THEN v END) AS tot,
+         SUM(CASE WHEN name IN {_GRAND} THEN v END) AS grand,
          SUM(CASE WHEN name IN {_BEYOND} THEN v ELSE 0 END) AS beyond,
          COUNT(CASE WHEN name IN {_BEYOND} AND v <> 0 THEN 1 END) AS n_beyond,
-         SUM(CASE WHEN classification <> 'income_source' AND name IN ('部门预算', '财政拨款') THEN v END) AS head,
-         SUM(CASE WHEN name = '部门预算' THEN v END) AS dept,
+         SUM(CASE WHEN classification <> 'income_source' AND name IN {_HEADS} THEN v END) AS head,
+         SUM(CASE WHEN name IN {_DEPARTMENT} THEN v END) AS dept,
          SUM(CASE WHEN classification = 'income_source' AND name NOT IN {_NOT_INCOME}
                    AND name NOT IN {_BEYOND} AND name NOT LIKE '其中%' THEN v ELSE 0 END) AS incomes,
          COUNT(CASE WHEN classification = 'income_source' AND name NOT IN {_NOT_INCOME}
                      AND name NOT IN {_BEYOND} AND name NOT LIKE '其中%' THEN 1 END) AS n_incomes,
          COUNT(CASE WHEN classification = 'income_source' AND name NOT IN {_NOT_INCOME}
                      AND name NOT IN {_BEYOND} AND name NOT LIKE '其中%' AND v <> 0 THEN 1 END) AS nz_incomes,
-         SUM(CASE WHEN classification = 'income_source' AND name = '财政拨款' THEN v END) AS grant_total,
-         SUM(CASE WHEN classification = 'income_source' AND name = '上年结转' THEN v END) AS carry,
+         SUM(CASE WHEN classification = 'income_source' AND name IN {_GRANT} THEN v END) AS grant_total,
+         SUM(CASE WHEN classification = 'income_source' AND name IN {_CARRY} THEN v END) AS carry,
          SUM(CASE WHEN classification = 'income_source'
-                   AND name IN ('其中:财政拨款资金结转', '非财政拨款资金结余') THEN v END) AS carry_parts,
+                   AND name IN {_CARRY_PARTS} THEN v END) AS carry_parts,
          COUNT(CASE WHEN classification = 'income_source'
-                     AND name IN ('其中:财政拨款资金结转', '非财政拨款资金结余') AND v <> 0 THEN 1 END) AS nz_carry,
+                     AND name IN {_CARRY_PARTS} AND v <> 0 THEN 1 END) AS nz_carry,
          SUM(CASE WHEN classification = 'income_source'
-                   AND name IN ('一般公共预算拨款', '政府性基金拨款', '国有资本经营预算收入') THEN v ELSE 0 END) AS grant_parts,
+                   AND name IN {_GRANT_PARTS} THEN v ELSE 0 END) AS grant_parts,
          SUM(CASE WHEN classification = 'expense_type' AND name IN {_TOP_EXPENSES} THEN v ELSE 0 END) AS tops,
          COUNT(CASE WHEN classification = 'expense_type' AND name IN {_TOP_EXPENSES} THEN 1 END) AS n_tops,
          COUNT(CASE WHEN classification = 'expense_type' AND name IN {_TOP_EXPENSES} AND v <> 0 THEN 1 END) AS nz_tops,
          SUM(CASE WHEN classification = 'expense_type'
-                   AND name IN ('人员经费和公用经费支出', '专项业务经费支出') THEN v ELSE 0 END) AS groups,
+                   AND name IN {_GROUPS} THEN v ELSE 0 END) AS groups,
          SUM(CASE WHEN classification = 'expense_type' AND name NOT IN {_TOP_EXPENSES}
                    AND name NOT IN {_NOT_CHILD} AND name NOT IN {_BEYOND} THEN v ELSE 0 END) AS members,
          COUNT(CASE WHEN classification = 'expense_type' AND name NOT IN {_TOP_EXPENSES}
