@@ -455,6 +455,8 @@ def failed_document_row(path: Path, doc_id: str, sha256: str, reason: str) -> di
         "n_line_items": 0,
         "ingested_at": _now(),
         "pages": None,
+        # (a failed document is not redone on every run because a corrections file exists)
+        "corrections_sha256": corrections_digest(sha256),
     }
 
 

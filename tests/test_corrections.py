@@ -246,3 +246,18 @@ def test_column_and_table_fixes(folder: Path, tmp_path: Path) -> None:
     log = read(curated, "corrections")
     assert list(log["status"]) == ["applied", "applied"]
     assert log["row"].iloc[0] == "column 基本支出/人员经费" and pd.isna(log["row"].iloc[1])
+
+
+def test_a_failed_document_with_a_corrections_file_is_not_redone_every_run(
+    folder: Path, tmp_path: Path
+) -> None:
+    from conftest import BAD_DIR
+
+    bad = tmp_path / "truncated.pdf"
+    bad.write_bytes((BAD_DIR / "truncated.pdf").read_bytes())
+    sha = sha256_of(bad)
+    folder.mkdir()
+    (folder / f"{sha}.yaml").write_text(f"document: {sha}\ncorrections: []\n", encoding="utf-8")
+    curated = tmp_path / "curated"
+    assert ingest_document(bad, curated).status == "failed"
+    assert ingest_document(bad, curated).skipped
