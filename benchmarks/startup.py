@@ -38,22 +38,13 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.prefect_overhead import select_documents  # noqa: E402
+from benchmarks.prefect_overhead import link_batch, select_documents  # noqa: E402
 from benchmarks.speed import count_pages, pdfplumber_baseline  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "dev"
 DEFAULT_OUT = ROOT / "benchmarks" / "out" / "startup"
 DISCLOSURES = Path(sys.executable).parent / "disclosures"
-
-
-def link_batch(documents: list[Path], folder: Path) -> Path:
-    """A folder of links to ``documents`` (the command reads a folder like a user's)."""
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    for pdf in documents:
-        (folder / pdf.name).symlink_to(pdf.resolve())
-    return folder
 
 
 def ingest(batch: Path, curated: Path, workers: int, env: dict[str, str]) -> dict[str, Any]:
@@ -100,8 +91,9 @@ def stop_server(env: dict[str, str]) -> None:
 def measure(corpus: Path, out: Path, rounds: int, demo: bool) -> dict[str, Any]:
     """All of issue 16's numbers, in one run on one machine."""
     texts = select_documents(corpus, all_documents=False)
-    batch12 = link_batch(texts[:12], out / "batch-12")
-    batch16 = link_batch(texts[:16], out / "batch-16")
+    batch12, batch16 = out / "batch-12", out / "batch-16"
+    link_batch(texts[:12], batch12)  # (the command reads a folder, like a user's)
+    link_batch(texts[:16], batch16)
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env["BUDGET_DISCLOSURES_SERVER_DIR"] = str(out / "server")
     env.pop("BUDGET_DISCLOSURES_SERVER", None)

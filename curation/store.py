@@ -93,14 +93,15 @@ def read_document_row(curated: Path, doc_id: str) -> dict | None:
     return rows[0] if rows else None
 
 
-def read_all_documents(curated: Path) -> list[dict]:
+def read_all_documents(curated: Path, columns: list[str] | None = None) -> list[dict]:
+    """Every stored ``documents`` row (only ``columns`` of it, when given)."""
     folder = dataset_dir(curated, DOCUMENTS.name)
     if not folder.exists():
         return []
     rows = []
     for path in sorted(folder.glob("*.parquet")):
         try:
-            rows.extend(pq.read_table(path).to_pylist())
+            rows.extend(pq.read_table(path, columns=columns).to_pylist())
         except Exception:
             continue
     return rows

@@ -65,6 +65,11 @@ def printed_decimals(text: str) -> int:
     return len(text) - text.index(".") - 1 if "." in text else 0
 
 
+def unit_factor(unit_printed: str | None) -> float:
+    """Yuan per printed unit (1.0 for 元, a table stating none, or an unknown unit)."""
+    return MONEY_UNIT_FACTORS.get(unit_printed or "元", 1.0)
+
+
 def unit_factor_sql(column: str) -> str:
     """The SQL CASE giving yuan per unit for a unit column (1.0 when the unit is unknown)."""
     whens = " ".join(

@@ -34,11 +34,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .numbers import (
-    MONEY_UNIT_FACTORS,
     printed_decimals,
     printing_step,
     signed_decimal,
     sum_tolerance,
+    unit_factor,
 )
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 CODED = frozenset({"function", "econ_dept", "econ_gov"})
 TOTAL_NAMES = frozenset({"合计", "总计"})
 SUBTOTAL_NAMES = ("合计", "小计")
-UNIT_FACTOR = MONEY_UNIT_FACTORS
 LOW_CONFIDENCE = 0.9
 MAX_REREADS = 300  # cells per document
 
@@ -203,7 +202,7 @@ def holds(
     relation: Relation, values: list[float], items: list[dict], steps: dict[str, float]
 ) -> bool:
     parent = items[relation.parent]
-    factor = UNIT_FACTOR.get(parent.get("unit_printed") or "", 1.0)
+    factor = unit_factor(parent.get("unit_printed"))
     step = steps.get(parent["table_no"], 0.01)
     n = sum(1 for c in relation.children if values[c] != 0)
     tolerance = sum_tolerance(factor, step, n)
@@ -262,7 +261,7 @@ def review_items(items: list[dict], ocr) -> ReviewReport:
         if suspects[index] == "arithmetic":
             broken = [r for r in member_of[index] if not holds(r, values, items, steps)]
             intact = [r for r in member_of[index] if r not in broken]
-            factor = UNIT_FACTOR.get(item.get("unit_printed") or "", 1.0)
+            factor = unit_factor(item.get("unit_printed"))
             for value, _n in votes.most_common():
                 if value == original:
                     continue
@@ -290,7 +289,7 @@ def review_items(items: list[dict], ocr) -> ReviewReport:
         item["confidence"] = round(confidence, 4)
         if chosen is not None:
             text = next(t for v, t, _c in options if v == chosen)
-            factor = UNIT_FACTOR.get(item.get("unit_printed") or "", 1.0)
+            factor = unit_factor(item.get("unit_printed"))
             change = {
                 "table_no": item["table_no"],
                 "page": item.get("page"),

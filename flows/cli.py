@@ -64,7 +64,7 @@ def _report_corrections_folder(folder: Path, curated: Path) -> None:
     from budget_disclosures.curation.store import read_all_documents
     from budget_disclosures.mappings.corrections import validate_folder
 
-    known = {row.get("sha256") for row in read_all_documents(curated)}
+    known = {row.get("sha256") for row in read_all_documents(curated, columns=["sha256"])}
     for problem in validate_folder(folder, known):
         err_console.print(f"[yellow]corrections:[/yellow] {problem}", highlight=False)
 
@@ -301,13 +301,16 @@ def ingest(
             wait, reprocess_outdated, command_started, pages,
         )  # fmt: skip
         rows = _run_with_progress(run, ingest_flows.set_progress_hook, choice, len(pdfs), verbose)
+    from budget_disclosures.curation.state import read_runs
+
+    last_run = (read_runs(curated, 1) or [{}])[-1]
     console.print(_summary_table(rows))
     failed = sum(1 for r in rows if r["status"] == "failed")
     console.print(
         f"{len(rows)} documents, {failed} failed, {sum(r.get('line_items') or 0 for r in rows)} line items "
-        f"in {_flow_seconds(curated):.1f} s → {curated}/  (log: {log_file})"
+        f"in {float(last_run.get('seconds') or 0.0):.1f} s → {curated}/  (log: {log_file})"
     )
-    console.print(_timing_text(curated), highlight=False)
+    console.print(_timing_text(last_run.get("timing")), highlight=False)
     _report_corrections_folder(corrections, curated)
     raise typer.Exit(1 if failed else 0)
 
@@ -348,20 +351,8 @@ def _run_with_progress(
             set_progress_hook(None)
 
 
-def _flow_seconds(curated: Path) -> float:
-    """The run's seconds as its run log records them."""
-    from budget_disclosures.curation.state import read_runs
-
-    runs = read_runs(curated, 1)
-    return float(runs[-1].get("seconds") or 0.0) if runs else 0.0
-
-
-def _timing_text(curated: Path) -> str:
+def _timing_text(timing: dict | None) -> str:
     """One line on where the run's time went (from the run log's ``timing`` record)."""
-    from budget_disclosures.curation.state import read_runs
-
-    runs = read_runs(curated, 1)
-    timing = runs[-1].get("timing") if runs else None
     if not timing or timing.get("overhead_share") is None:
         return ""
     startup = timing.get("command_to_first_document_s")

@@ -87,7 +87,10 @@ def _child(
         summary = pipeline.ingest_document(
             Path(path), Path(curated), force=force, reprocess_outdated=reprocess_outdated
         )
-        conn.send(("ok", summary.as_dict() | {"document_started": started}))
+        finished = time.time()
+        conn.send(
+            ("ok", summary.as_dict() | {"document_started": started, "document_finished": finished})
+        )
     except OSError as error:  # writing failed: transient, retry
         conn.send(("transient", f"{type(error).__name__}: {error}"))
     except BaseException as error:  # pragma: no cover - ingest_document catches document errors
@@ -290,9 +293,14 @@ def ingest_isolated(
     with _HEAD_LOCK:
         adopted = _HEAD_STARTED.pop(_document_key(path, curated, force, reprocess_outdated), None)
     summary = _ingest_isolated(path, curated, force, timeout, reprocess_outdated, adopted)
+    ended = time.time()
     began = adopted.at if adopted is not None else entered
     summary.setdefault("document_started", began)
-    return summary | {"isolated_s": time.time() - began, "slot": worker_slot()}
+    # a document started ahead that was done before its task came for it waited for the
+    # flow, not for isolation: that idle time is not the isolation's cost
+    finished = summary.pop("document_finished", ended)
+    idle = max(0.0, entered - finished) if adopted is not None else 0.0
+    return summary | {"isolated_s": ended - began - idle, "slot": worker_slot()}
 
 
 def _ingest_isolated(

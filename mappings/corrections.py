@@ -58,9 +58,10 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
+from budget_disclosures.extractors.numbers import unit_factor
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .text import UNIT_FACTORS, parse_amount
+from .text import parse_amount
 
 CORRECTIONS_ENV = "BUDGET_DISCLOSURES_CORRECTIONS"
 DEFAULT_FOLDER = Path("corrections")
@@ -249,11 +250,6 @@ def validate_folder(folder: Path, known: set[str]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- applying
-
-
-def unit_factor(unit_printed: str | None) -> float:
-    """Yuan per printed unit of a row (元 when the table states none)."""
-    return float(UNIT_FACTORS.get(unit_printed or "元", 1.0))
 
 
 def _log_row(doc_id: str, sha256: str, index: int, entry, status: str, **change) -> dict:

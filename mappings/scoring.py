@@ -12,10 +12,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from budget_disclosures.extractors.numbers import (
-    MONEY_UNIT_FACTORS,
     printed_decimals,
     printing_step,
     sum_tolerance,
+    unit_factor,
 )
 
 from .normalize import LineItem
@@ -41,7 +41,7 @@ def _unit_and_step(items: list[LineItem]) -> tuple[float, float]:
     """Yuan per printed unit and the printed step of a table's figures."""
     if not items:
         return 1.0, 0.01
-    factor = MONEY_UNIT_FACTORS.get(items[0].unit_printed or "", 1.0)
+    factor = unit_factor(items[0].unit_printed)
     return factor, printing_step(max(printed_decimals(i.amount_printed or "") for i in items))
 
 

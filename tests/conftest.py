@@ -229,3 +229,13 @@ def run_chromium(chromium: Path, tmp_path: Path, *args: str) -> subprocess.Compl
     done = subprocess.run(command, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
     return done
+
+
+def hold_writer_lock(curated: str, ready, release) -> None:
+    """In a forked process: hold ``curated``'s writer lock until ``release`` is set (another
+    run writing the same folder)."""
+    from budget_disclosures.curation.state import writer_lock
+
+    with writer_lock(Path(curated)):
+        ready.set()
+        release.wait(30)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import hold_writer_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "raw" / "samples" / "baoji-bigdata-center-2023-budget.pdf"
@@ -87,14 +88,6 @@ def test_dask_cluster_gives_same_rows_as_serial(harness, tmp_path: Path) -> None
     assert_same_content(serial, dask)
 
 
-def _hold_writer_lock(curated: str, ready, release) -> None:
-    from budget_disclosures.curation.state import writer_lock
-
-    with writer_lock(Path(curated)):
-        ready.set()
-        release.wait(30)
-
-
 def test_second_writer_is_refused_while_lock_held(tmp_path: Path) -> None:
     """Another process's run is refused (within one process the lock is re-entrant: the
     command holds it and its flow takes it again, tests/test_head_start.py)."""
@@ -105,7 +98,7 @@ def test_second_writer_is_refused_while_lock_held(tmp_path: Path) -> None:
     curated = tmp_path / "curated"
     fork = multiprocessing.get_context("fork")
     ready, release = fork.Event(), fork.Event()
-    holder = fork.Process(target=_hold_writer_lock, args=(str(curated), ready, release))
+    holder = fork.Process(target=hold_writer_lock, args=(str(curated), ready, release))
     holder.start()
     try:
         assert ready.wait(30)

@@ -15,17 +15,11 @@ import pandas as pd
 import pytest
 from budget_disclosures.curation import state
 from budget_disclosures.flows import isolation
-from conftest import SAMPLE_PDF, run_cli
+from conftest import SAMPLE_PDF, hold_writer_lock, run_cli
 
 pytestmark = pytest.mark.skipif(
     not SAMPLE_PDF.exists(), reason="the project's sample PDF is missing"
 )
-
-
-def _hold_lock(curated: str, ready, release) -> None:
-    with state.writer_lock(Path(curated)):
-        ready.set()
-        release.wait(30)
 
 
 def test_writer_lock_is_reentrant_in_one_process_only(tmp_path: Path) -> None:
@@ -39,7 +33,7 @@ def test_writer_lock_is_reentrant_in_one_process_only(tmp_path: Path) -> None:
             state._acquire((tmp_path / "_state" / "lock").resolve(), tmp_path, 0.0)
     ready, release = (multiprocessing.get_context("fork").Event() for _ in range(2))
     holder = multiprocessing.get_context("fork").Process(
-        target=_hold_lock, args=(str(tmp_path), ready, release)
+        target=hold_writer_lock, args=(str(tmp_path), ready, release)
     )
     holder.start()
     try:

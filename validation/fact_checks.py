@@ -8,7 +8,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from budget_disclosures.extractors.numbers import MONEY_UNIT_FACTORS, stated_tolerance_sql
+from budget_disclosures.extractors.numbers import (
+    MONEY_UNIT_FACTORS,
+    stated_tolerance_sql,
+    unit_factor_sql,
+)
 from budget_disclosures.mappings.narrative_facts import FactPatterns, default_fact_patterns
 
 # --------------------------------------------------------------------------- cross-checks
@@ -23,13 +27,10 @@ _FACT_CHECKS_COLUMNS = (
     "check_no INTEGER, fact TEXT, kind TEXT, classification TEXT, measure TEXT, how TEXT, "
     "word TEXT, rank INTEGER"
 )
-_UNIT_CASE = " ".join(
-    f"WHEN '{unit}' THEN {factor!r}" for unit, factor in MONEY_UNIT_FACTORS.items()
-)
 
 CROSS_CHECK_CTES = f"""f AS (
   SELECT doc_id, fact, code, value, unit, page, sentence,
-         CASE unit {_UNIT_CASE} END AS factor,
+         {unit_factor_sql("unit")} AS factor,
          RTRIM(PRINTF('%.6f', ABS(value)), '0') AS digits
   FROM {{batch}}
   WHERE value IS NOT NULL AND unit IN ({", ".join(f"'{u}'" for u in MONEY_UNIT_FACTORS)})
