@@ -82,15 +82,34 @@ def remove_document(curated: Path, doc_id: str) -> None:
             path.unlink()
 
 
+def read_rows(path: Path, columns: list[str] | None = None) -> list[dict]:
+    """One curated file's rows. Through ``ParquetFile``, not ``pq.read_table``, which goes
+    through ``pyarrow.dataset``: a document process reads a few rows back and need not
+    import (nor its forkserver preload) the dataset machinery for that."""
+    with pq.ParquetFile(path) as parquet:
+        return parquet.read(columns=columns).to_pylist()
+
+
 def read_document_row(curated: Path, doc_id: str) -> dict | None:
     path = doc_file(curated, "documents", doc_id)
     if not path.exists():
         return None
     try:
-        rows = pq.read_table(path).to_pylist()
+        rows = read_rows(path)
     except Exception:  # a damaged marker means: redo the document
         return None
     return rows[0] if rows else None
+
+
+def source_index(curated: Path) -> dict[str, list[str]]:
+    """Each stored source path's document ids: read once per batch, so that a document whose
+    file changed finds its old rows without every document reading every ``documents`` file
+    (1.2 ms a file: 6 s a document in a folder of 5 000)."""
+    index: dict[str, list[str]] = {}
+    for row in read_all_documents(curated, columns=["doc_id", "source_path"]):
+        if row.get("source_path") and row.get("doc_id"):
+            index.setdefault(row["source_path"], []).append(row["doc_id"])
+    return index
 
 
 def read_all_documents(curated: Path, columns: list[str] | None = None) -> list[dict]:
@@ -101,7 +120,7 @@ def read_all_documents(curated: Path, columns: list[str] | None = None) -> list[
     rows = []
     for path in sorted(folder.glob("*.parquet")):
         try:
-            rows.extend(pq.read_table(path, columns=columns).to_pylist())
+            rows.extend(read_rows(path, columns))
         except Exception:
             continue
     return rows

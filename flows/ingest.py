@@ -23,6 +23,8 @@ from .isolation import (
     TransientError,
     ingest_isolated,
     page_counts,
+    recorded_ids_of,
+    recorded_sources,
     submission_order,
 )
 from .timing import batch_timing
@@ -65,8 +67,11 @@ def ingest_document_task(
     force: bool = False,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     reprocess_outdated: bool = True,
+    recorded_ids: list[str] | None = None,
 ) -> dict:
-    return ingest_isolated(Path(path), Path(curated), force, timeout, reprocess_outdated)
+    return ingest_isolated(
+        Path(path), Path(curated), force, timeout, reprocess_outdated, recorded_ids
+    )
 
 
 @task(name="link-disclosure-halves", cache_policy=NO_CACHE)
@@ -107,10 +112,16 @@ def ingest_flow(
         order = {}  # task run → the document's index in ``paths``
         if pages is None or len(pages) != len(paths):
             pages = page_counts([Path(p) for p in paths])
+        sources = recorded_sources(curated_dir)  # (once: not once per document)
         for index in submission_order(paths, pages):
             submitted[index] = time.time()
             future = ingest_document_task.submit(
-                paths[index], curated, force, timeout, reprocess_outdated
+                paths[index],
+                curated,
+                force,
+                timeout,
+                reprocess_outdated,
+                recorded_ids_of(sources, paths[index]),
             )
             order[future.task_run_id] = index
             futures.append(future)

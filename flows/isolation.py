@@ -75,17 +75,29 @@ def start_forkserver() -> None:
 
 
 def _child(
-    conn, path: str, curated: str, force: bool, reprocess_outdated: bool, memory_mb: int
+    conn,
+    path: str,
+    curated: str,
+    force: bool,
+    reprocess_outdated: bool,
+    memory_mb: int,
+    environment: dict[str, str],
+    recorded_ids: list[str] | None = None,
 ) -> None:
     from budget_disclosures.extractors.limits import cap_memory
 
     from . import pipeline  # (preloaded in the forkserver: flows.warm)
 
+    adopt_environment(environment)
     cap_memory(memory_mb)  # a bomb fails this document, not the batch or the machine
     try:
         started = time.time()
         summary = pipeline.ingest_document(
-            Path(path), Path(curated), force=force, reprocess_outdated=reprocess_outdated
+            Path(path),
+            Path(curated),
+            force=force,
+            reprocess_outdated=reprocess_outdated,
+            recorded_ids=recorded_ids,
         )
         finished = time.time()
         conn.send(
@@ -97,6 +109,15 @@ def _child(
         conn.send(("error", f"{type(error).__name__}: {error}"))
     finally:
         conn.close()
+
+
+def adopt_environment(environment: dict[str, str]) -> None:
+    """The command's environment as it is now, not as it was when the forkserver started:
+    the command starts the forkserver before it reads its options, and some options reach
+    the document through the environment (``--corrections``, ``--no-templates``)."""
+    if environment != os.environ:
+        os.environ.clear()
+        os.environ.update(environment)
 
 
 def _count_pages_child(conn, paths: list[str]) -> None:
@@ -190,7 +211,8 @@ def _failed(path: Path, curated: Path, reason: str) -> dict:
 
 DocumentKey = tuple[str, str, bool, bool]
 _HEAD_STARTED: dict[DocumentKey, Launched] = {}
-_HEAD_LOCK = threading.Lock()
+_HEAD_PLANNED: set[DocumentKey] = set()  # to be started by a HeadStart: its task waits for it
+_HEAD_LOCK = threading.Condition()
 
 
 def _document_key(path: Path | str, curated: Path | str, force: bool, again: bool) -> DocumentKey:
@@ -206,10 +228,16 @@ class Launched:
     at: float
 
 
-def _launch(path: Path | str, curated: Path | str, force: bool, again: bool) -> Launched:
+def _launch(
+    path: Path | str,
+    curated: Path | str,
+    force: bool,
+    again: bool,
+    recorded_ids: list[str] | None = None,
+) -> Launched:
     """A child forked from the forkserver, ingesting one document; its result comes by pipe.
-    Its memory limit is this process's setting now (the forkserver's environment is the one
-    it started with)."""
+    Its memory limit and environment are this process's now (the forkserver's environment
+    is the one it started with). ``recorded_ids``: see ``pipeline.ingest_document``."""
     from budget_disclosures.extractors.limits import memory_limit_mb
 
     at = time.time()
@@ -218,7 +246,16 @@ def _launch(path: Path | str, curated: Path | str, force: bool, again: bool) -> 
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
         target=_child,
-        args=(sender, str(path), str(curated), force, again, memory_limit_mb()),
+        args=(
+            sender,
+            str(path),
+            str(curated),
+            force,
+            again,
+            memory_limit_mb(),
+            dict(os.environ),
+            recorded_ids,
+        ),
         daemon=True,
     )
     process.start()
@@ -226,49 +263,100 @@ def _launch(path: Path | str, curated: Path | str, force: bool, again: bool) -> 
     return Launched(process, receiver, at)
 
 
-class HeadStart:
-    """The batch's first documents, started before the orchestration is ready.
+def recorded_sources(curated: Path) -> dict[str, list[str]]:
+    """The curated folder's source paths and their document ids, read once for a batch."""
+    from budget_disclosures.curation.store import source_index
 
-    A command's start-up is mostly importing Prefect and reaching its server (0.7–1 s), all
-    of it on one core, while the forkserver, already warm, could be reading. So the command
-    takes the writer lock, then a thread reads the page counts and starts the first
-    ``count`` documents of the batch's :func:`submission_order` (the ones the flow submits
-    first); each flow task then *adopts* its document's running child instead of forking
-    one (:func:`ingest_isolated`: same time limit, same failure handling). The flow still
-    records every document; only the work begins earlier.
+    return source_index(Path(curated))
+
+
+def recorded_ids_of(sources: dict[str, list[str]], path: Path | str) -> list[str]:
+    """The ids stored for one document's file (``documents.source_path`` is its resolved
+    path)."""
+    return sources.get(str(Path(path).resolve()), [])
+
+
+class HeadStart:
+    """The batch's documents, started by the command itself, ahead of the orchestration.
+
+    A command's start-up is mostly importing Prefect and reaching its server (0.5–1 s), all
+    of it on one core, while the forkserver, already warm, could be reading; and between two
+    documents a task's state changes leave its worker idle. So the command takes the writer
+    lock, then a thread reads the page counts and runs the batch in the flow's
+    :func:`submission_order`, ``count`` documents at a time, starting the next one as soon
+    as a child exits. Each flow task *adopts* its document's child (:func:`ingest_isolated`:
+    same time limit, same failure handling), waiting for it to be started if need be; the
+    flow still records every document, only the work no longer waits for it. A retried
+    task forks its own child.
     """
 
     def __init__(
         self, paths: list[Path], curated: Path, force: bool, reprocess_outdated: bool, count: int
     ) -> None:
-        self.paths, self.curated, self.count = paths, curated, count
+        self.paths, self.curated, self.count = paths, curated, max(count, 1)
         self.force, self.reprocess_outdated = force, reprocess_outdated
         self.pages: list[int | None] | None = None
-        self._thread = threading.Thread(target=self._start, name="head-start", daemon=True)
+        self._pages_read = threading.Event()
+        self._stopped = threading.Event()
+        self._keys = [_document_key(p, curated, force, reprocess_outdated) for p in paths]
+        with _HEAD_LOCK:
+            _HEAD_PLANNED.update(self._keys)
+        self._thread = threading.Thread(target=self._run, name="head-start", daemon=True)
         self._thread.start()
 
-    def _start(self) -> None:
-        self.pages = page_counts(self.paths)
-        order = submission_order([str(p) for p in self.paths], self.pages)
-        for index in order[: self.count]:
-            path = self.paths[index]
-            key = _document_key(path, self.curated, self.force, self.reprocess_outdated)
-            started = _launch(path, self.curated, self.force, self.reprocess_outdated)
-            with _HEAD_LOCK:
-                _HEAD_STARTED[key] = started
+    def _run(self) -> None:
+        try:
+            self.pages = page_counts(self.paths)
+            self._pages_read.set()
+            sources = recorded_sources(self.curated)
+            running: list[Launched] = []
+            for index in submission_order([str(p) for p in self.paths], self.pages):
+                running = self._free_slot(running)
+                if self._stopped.is_set():
+                    break
+                key = self._keys[index]
+                path = self.paths[index]
+                launched = _launch(path, self.curated, self.force, self.reprocess_outdated,
+                                   recorded_ids_of(sources, path))  # fmt: skip
+                running.append(launched)
+                with _HEAD_LOCK:
+                    _HEAD_STARTED[key] = launched
+                    _HEAD_PLANNED.discard(key)
+                    _HEAD_LOCK.notify_all()
+        finally:
+            self._pages_read.set()
+            self._unplan()
+
+    def _free_slot(self, running: list[Launched]) -> list[Launched]:
+        """Wait until fewer than ``count`` of the children started here are alive (or the
+        command stops starting documents)."""
+        from multiprocessing.connection import wait
+
+        running = [launched for launched in running if launched.process.exitcode is None]
+        while len(running) >= self.count and not self._stopped.is_set():
+            wait([launched.process.sentinel for launched in running], timeout=0.5)
+            running = [launched for launched in running if launched.process.exitcode is None]
+        return running
+
+    def _unplan(self) -> None:
+        """Documents not started here are their tasks' own to start."""
+        with _HEAD_LOCK:
+            _HEAD_PLANNED.difference_update(self._keys)
+            _HEAD_LOCK.notify_all()
 
     def planned_pages(self) -> list[int | None] | None:
-        """The page counts read (waits for the starting thread), for the flow's plan."""
-        self._thread.join()
+        """The page counts read (waits for them), for the flow's plan."""
+        self._pages_read.wait()
         return self.pages
 
     def finish(self, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
-        """Let documents no task adopted (the flow never ran) end within their time limit:
-        each writes its own files atomically, and a half-killed document would not."""
+        """Start no more documents; let those no task adopted (the flow never ran, or
+        stopped) end within their time limit: each writes its own files atomically, and a
+        half-killed document would not."""
+        self._stopped.set()
         self._thread.join()
         with _HEAD_LOCK:
-            orphans = list(_HEAD_STARTED.values())
-            _HEAD_STARTED.clear()
+            orphans = [_HEAD_STARTED.pop(key) for key in self._keys if key in _HEAD_STARTED]
         for orphan in orphans:
             orphan.receiver.poll(timeout)
             orphan.receiver.close()
@@ -283,16 +371,23 @@ def ingest_isolated(
     force: bool = False,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     reprocess_outdated: bool = True,
+    recorded_ids: list[str] | None = None,
 ) -> dict:
     """Ingest one document in a child process; a hang or crash becomes a ``failed`` row.
 
     The summary carries its timing (:mod:`flows.timing`): ``document_started`` (epoch),
     ``isolated_s`` (this call's wall time) and ``slot`` (the worker slot that ran it).
+    ``recorded_ids``: the ids stored for its path, read once for the batch (else the
+    document reads every stored one).
     """
     entered = time.time()
-    with _HEAD_LOCK:
-        adopted = _HEAD_STARTED.pop(_document_key(path, curated, force, reprocess_outdated), None)
-    summary = _ingest_isolated(path, curated, force, timeout, reprocess_outdated, adopted)
+    key = _document_key(path, curated, force, reprocess_outdated)
+    with _HEAD_LOCK:  # a document the command is about to start: wait for it, then adopt it
+        _HEAD_LOCK.wait_for(lambda: key not in _HEAD_PLANNED)
+        adopted = _HEAD_STARTED.pop(key, None)
+    summary = _ingest_isolated(
+        path, curated, force, timeout, reprocess_outdated, adopted, recorded_ids
+    )
     ended = time.time()
     began = adopted.at if adopted is not None else entered
     summary.setdefault("document_started", began)
@@ -310,6 +405,7 @@ def _ingest_isolated(
     timeout: float,
     reprocess_outdated: bool,
     adopted: Launched | None = None,
+    recorded_ids: list[str] | None = None,
 ) -> dict:
     """Inside a daemonic process (a Dask worker started by its nanny) children are not
     allowed: the document then runs in-process, and the cluster's own worker management
@@ -320,12 +416,16 @@ def _ingest_isolated(
         try:
             started = time.time()
             summary = pipeline.ingest_document(
-                path, curated, force=force, reprocess_outdated=reprocess_outdated
+                path,
+                curated,
+                force=force,
+                reprocess_outdated=reprocess_outdated,
+                recorded_ids=recorded_ids,
             )
             return summary.as_dict() | {"document_started": started}
         except OSError as error:
             raise TransientError(f"{type(error).__name__}: {error}") from error
-    launched = adopted or _launch(path, curated, force, reprocess_outdated)
+    launched = adopted or _launch(path, curated, force, reprocess_outdated, recorded_ids)
     process, receiver = launched.process, launched.receiver
     try:
         if receiver.poll(timeout):

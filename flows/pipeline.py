@@ -254,7 +254,7 @@ def build_rows(
         "doc_id": doc_id,
         "sha256": sha256,
         "source_name": path.name,
-        "source_path": str(path.resolve()),
+        "source_path": source_key(path),
         "unit_name": meta.unit_name,
         "unit_code": unit_code,
         "admin_region": meta.admin_region,
@@ -420,9 +420,7 @@ def validation_counts(curated: Path, doc_id: str) -> tuple[int, int]:
     if not path.exists():
         return 0, 0
     try:
-        import pyarrow.parquet as pq
-
-        rows = pq.read_table(path, columns=["severity", "success"]).to_pylist()
+        rows = store.read_rows(path, ["severity", "success"])
     except Exception:
         return 0, 0
     failed = [r["severity"] for r in rows if not r["success"]]
@@ -445,7 +443,7 @@ def failed_document_row(path: Path, doc_id: str, sha256: str, reason: str) -> di
         "doc_id": doc_id,
         "sha256": sha256,
         "source_name": path.name,
-        "source_path": str(path.resolve()),
+        "source_path": source_key(path),
         "status": "failed",
         "pipeline_version": pipeline_version(),
         "reason": reason,
@@ -477,12 +475,23 @@ def already_ingested(
     return not reprocess_outdated or row.get("pipeline_version") == pipeline_version()
 
 
-def replace_changed_source(curated: Path, source_path: str, doc_id: str) -> None:
+def source_key(path: Path) -> str:
+    """How a document's file is recorded (``documents.source_path``): its resolved path."""
+    return str(Path(path).resolve())
+
+
+def replace_changed_source(
+    curated: Path, source_path: str, doc_id: str, recorded_ids: list[str] | None = None
+) -> None:
     """A file whose bytes changed replaces its old rows everywhere (matched by its path, so
-    two files of the same name in different folders are two documents)."""
-    for row in store.read_all_documents(curated):
-        if row.get("source_path") == source_path and row.get("doc_id") != doc_id:
-            store.remove_document(curated, row["doc_id"])
+    two files of the same name in different folders are two documents). ``recorded_ids``:
+    the ids stored for this path, when the batch read them once (:func:`store.source_index`);
+    else every stored document is read."""
+    if recorded_ids is None:
+        recorded_ids = store.source_index(curated).get(source_path, [])
+    for old_id in recorded_ids:
+        if old_id != doc_id:
+            store.remove_document(curated, old_id)
 
 
 def ingest_document(
@@ -491,12 +500,15 @@ def ingest_document(
     force: bool = False,
     reprocess_outdated: bool = True,
     validate: bool = True,
+    recorded_ids: list[str] | None = None,
 ) -> DocumentSummary:
     """Ingest one PDF into ``curated``; never raises for bad input (the reason is reported).
 
     Skipped when the same bytes were already ingested — by the current pipeline version, or
     by any version when ``reprocess_outdated`` is false (scheduled runs keep old rows until
     asked to reprocess). ``validate`` runs the validation suites (the publication gate).
+    ``recorded_ids``: the document ids stored for this file's path, read once for a batch
+    (:func:`store.source_index`); None reads them here.
     """
     started = time.perf_counter()
     path = Path(path)
@@ -526,7 +538,7 @@ def ingest_document(
             n_errors=(counts := validation_counts(curated, doc_id))[0],
             n_warnings=counts[1],
         )
-    replace_changed_source(curated, str(path.resolve()), doc_id)
+    replace_changed_source(curated, source_key(path), doc_id, recorded_ids)
     try:
         rows, summary = build_rows(path, doc_id, identity.sha256)
         fixes = apply_document_corrections(rows, summary)
@@ -547,15 +559,15 @@ def ingest_document(
     return summary
 
 
-# Imported lazily on a document's path, and slow to import (pandas alone ~1 s): pyarrow
-# converts rows through pandas, and reading a stored row goes through pyarrow.dataset.
-# OCR (RapidOCR, ONNX Runtime, OpenCV) and camelot stay lazy: only some documents need them.
+# Imported lazily on a document's path, and slow to import: pandas (~0.2 s) because
+# ``pa.array`` imports it to ask whether a list is a pandas object. Not pyarrow.dataset: a
+# document reads its few stored rows through ``store.read_rows``. OCR (RapidOCR, ONNX
+# Runtime, OpenCV) and camelot stay lazy: only some documents need them.
 DOCUMENT_IMPORTS = (
     "numpy",
     "pandas",
     "pyarrow",
     "pyarrow.parquet",
-    "pyarrow.dataset",
     "pyarrow.pandas_compat",
     "pypdfium2",
     "pypdfium2.raw",
@@ -584,3 +596,5 @@ def warm_up() -> None:
     load_suites()
     for classification in CLASSIFICATION_FILES:
         load_code_list(classification)
+    for dataset in store.DATASETS:  # pyarrow's lazy imports on a first conversion
+        store.to_table(dataset, [{}])

@@ -26,15 +26,34 @@ from statistics import median
 def process_started() -> float:
     """Epoch at which this process started (the command's start, imports included).
 
-    Read from the kernel (``psutil``), so the interpreter's own start-up counts too; the
-    module's import time is the fallback where psutil is missing.
+    On Linux, from the kernel's start tick of the process (``/proc/self/stat``) against the
+    precise time since boot (``CLOCK_BOOTTIME``): 10 ms resolution. Not psutil's
+    ``create_time()``, which adds the start tick to the boot time of ``/proc/stat``, whole
+    seconds: every process then appears to start up to a second early, the same error for
+    the whole uptime (0.33 s on the machine where it was found, so each command's start-up
+    read 0.33 s too long). psutil elsewhere; this module's import time as the last resort.
     """
+    started = _linux_process_started()
+    if started is not None:
+        return started
     try:
         import psutil
 
         return psutil.Process().create_time()
-    except Exception:  # psutil absent or /proc unreadable: the best later point we know
+    except Exception:  # psutil absent or unreadable: the best later point we know
         return _IMPORTED_AT
+
+
+def _linux_process_started() -> float | None:
+    try:
+        with open("/proc/self/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        start_ticks = int(fields[19])  # field 22 of proc(5): starttime, after pid and comm
+        since_boot = time.clock_gettime(time.CLOCK_BOOTTIME)
+        now = time.time()
+        return now - (since_boot - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
 
 
 _IMPORTED_AT = time.time()

@@ -61,15 +61,87 @@ def test_task_adopts_the_document_started_ahead(tmp_path: Path) -> None:
     assert list(docs["status"]) in (["ok"], ["warn"])
 
 
+def _copies(folder: Path, count: int) -> list[Path]:
+    """Distinct documents (different bytes) with the sample's content."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index in range(count):
+        path = folder / f"copy-{index}.pdf"
+        path.write_bytes(SAMPLE_PDF.read_bytes() + f"%{index}\n".encode())
+        paths.append(path)
+    return paths
+
+
+def _wait_started(paths: list[Path], curated: Path, seconds: float = 60.0) -> None:
+    keys = {isolation._document_key(p, curated, False, True) for p in paths}
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        with isolation._HEAD_LOCK:
+            if keys <= set(isolation._HEAD_STARTED):
+                return
+        time.sleep(0.02)
+    raise AssertionError("the documents were not started")
+
+
 def test_a_document_no_task_adopts_still_finishes(tmp_path: Path) -> None:
-    """The flow never ran (its server went away): the started document ends whole."""
+    """The flow never ran (its server went away): the started document ends whole, and the
+    command starts no further document."""
     curated = tmp_path / "curated"
-    head = isolation.HeadStart([SAMPLE_PDF], curated, False, True, count=1)
+    first, second = _copies(tmp_path / "raw", 2)
+    head = isolation.HeadStart([first, second], curated, False, True, count=1)
+    _wait_started([first], curated)  # (the larger file goes first; both are the same size)
     head.finish(timeout=120)
-    assert not isolation._HEAD_STARTED
+    assert not isolation._HEAD_STARTED and not isolation._HEAD_PLANNED
     docs = pd.read_parquet(curated / "documents")
-    assert list(docs["status"]) in (["ok"], ["warn"])
+    assert list(docs["status"]) in (["ok"], ["warn"])  # one document: the second never started
     assert not list(curated.rglob(".*.tmp"))
+
+
+def test_the_whole_batch_runs_ahead_one_slot_at_a_time(tmp_path: Path) -> None:
+    """With one slot, the command runs the batch's documents one after another without
+    waiting for their tasks; each task adopts its document, even one that finished long
+    before the task came, and the documents never overlap."""
+    curated = tmp_path / "curated"
+    paths = _copies(tmp_path / "raw", 3)
+    head = isolation.HeadStart(paths, curated, False, True, count=1)
+    _wait_started(paths, curated, seconds=120)  # all three run with no task asking
+    entered = time.time()
+    order = isolation.submission_order([str(p) for p in paths], head.planned_pages())
+    summaries = [isolation.ingest_isolated(paths[i], curated, False, 120, True) for i in order]
+    head.finish()
+    assert all(s["status"] in ("ok", "warn") for s in summaries), summaries
+    assert all(s["document_started"] < entered for s in summaries)
+    spans = sorted((s["document_started"], s["document_started"] + s["seconds"]) for s in summaries)
+    assert all(end <= next_start + 0.05 for (_, end), (next_start, _) in zip(spans, spans[1:]))
+    assert len(pd.read_parquet(curated / "documents")) == 3
+
+
+def test_a_task_waits_for_its_planned_document(tmp_path: Path) -> None:
+    """A task that comes before the command started its document waits and adopts it
+    rather than forking a second child for it."""
+    curated = tmp_path / "curated"
+    paths = _copies(tmp_path / "raw", 2)
+    head = isolation.HeadStart(paths, curated, False, True, count=1)
+    order = isolation.submission_order([str(p) for p in paths], head.planned_pages())
+    last = paths[order[-1]]
+    summary = isolation.ingest_isolated(last, curated, False, 120, True)  # before its turn
+    head.finish(timeout=120)
+    assert summary["status"] in ("ok", "warn"), summary
+    assert not isolation._HEAD_STARTED and not isolation._HEAD_PLANNED
+    assert len(pd.read_parquet(curated / "documents")) == 2
+
+
+def test_a_child_reads_the_command_environment_of_its_launch(tmp_path: Path, monkeypatch) -> None:
+    """The forkserver starts before the command reads its options; ``--no-templates``
+    (an environment setting) set after it started still reaches the document."""
+    from budget_disclosures.mappings.loader import TEMPLATES_ENV
+
+    isolation.start_forkserver()
+    monkeypatch.setenv(TEMPLATES_ENV, "off")
+    curated = tmp_path / "curated"
+    summary = isolation.ingest_isolated(SAMPLE_PDF, curated, True, 120, True)
+    assert summary["status"] in ("ok", "warn"), summary
+    assert summary["template"] == "generic", summary
 
 
 def test_cli_starts_the_first_document_before_the_flow(tmp_path: Path) -> None:
@@ -87,3 +159,75 @@ def test_cli_starts_the_first_document_before_the_flow(tmp_path: Path) -> None:
     assert (curated / "_state" / "lock").read_text() == ""  # released
     registry = json.loads((curated / "_state" / "registry.json").read_text())
     assert len(registry) == 2
+
+
+def test_process_start_is_read_to_the_tick(tmp_path: Path) -> None:
+    """The command's start is the kernel's start tick of its process, not psutil's
+    ``create_time()`` (boot time in whole seconds: up to a second early, which read as a
+    slower start-up)."""
+    import subprocess
+    import sys
+
+    before = time.time()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from budget_disclosures.flows.timing import process_started; print(process_started())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    after = time.time()
+    started = float(result.stdout)
+    assert before - 0.02 <= started <= after  # (one 10 ms tick of resolution)
+
+
+def test_forkserver_preload_freezes_the_warm_objects() -> None:
+    """Documents forked from the forkserver do not garbage-collect its warm modules."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import gc, budget_disclosures.flows.warm; print(gc.get_freeze_count())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert int(result.stdout) > 10_000
+
+
+def test_only_a_local_ingest_starts_the_forkserver_first() -> None:
+    from budget_disclosures.flows.launch import starts_documents
+
+    assert starts_documents(["ingest", "raw", "--workers", "2"])
+    assert not starts_documents(["ingest", "--help"])
+    assert not starts_documents(["ingest", "raw", "--dask-address", "tcp://h:8786"])
+    assert not starts_documents(["ingest", "--dask-address=tcp://h:8786"])
+    assert not starts_documents(["query", "select 1"])
+    assert not starts_documents([])
+
+
+def test_a_changed_file_replaces_its_rows_through_the_batch_index(tmp_path: Path) -> None:
+    """The command reads the stored source paths once for the batch (not every document
+    every ``documents`` file); a file whose bytes changed still replaces its old rows."""
+    from budget_disclosures.curation import store
+
+    raw = tmp_path / "raw"
+    first, other = _copies(raw, 2)
+    curated = tmp_path / "curated"
+    assert run_cli(["ingest", raw, "--curated", curated], None, tmp_path).returncode == 0
+    old_ids = store.source_index(curated)[str(first.resolve())]
+    with first.open("ab") as handle:
+        handle.write(b"\n% revised copy\n")
+    result = run_cli(["ingest", raw, "--curated", curated], None, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    index = store.source_index(curated)
+    assert len(index) == 2 and index[str(other.resolve())]
+    assert index[str(first.resolve())] != old_ids and len(index[str(first.resolve())]) == 1
+    assert not list((curated / "line_items").glob(f"{old_ids[0]}.parquet"))
