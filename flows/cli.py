@@ -242,7 +242,7 @@ def ingest(
     command_started = process_started()
     _use_corrections(corrections)
     if not templates:  # before the document processes start: they read the setting
-        from budget_disclosures.mappings.loader import TEMPLATES_ENV
+        from budget_disclosures.mappings.settings import TEMPLATES_ENV
 
         os.environ[TEMPLATES_ENV] = "off"
     targets = paths or [Path("raw")]

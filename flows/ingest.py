@@ -1,7 +1,8 @@
 """The ingest flow: one Prefect task per document, on a local process pool or Dask.
 
 Only wiring lives here; the work is :func:`flows.pipeline.ingest_document`, run in an
-isolated child process with a time limit (:mod:`flows.isolation`).
+isolated child process with a time limit (:mod:`flows.isolation`). The pipeline itself is
+not imported here: the command's process only orchestrates.
 """
 
 from __future__ import annotations
@@ -11,13 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from budget_disclosures.curation import state
-from budget_disclosures.curation.link import link_summaries
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from . import pipeline
 from .isolation import (
     DEFAULT_TIMEOUT_SECONDS,
     TransientError,
@@ -27,6 +26,7 @@ from .isolation import (
     recorded_sources,
     submission_order,
 )
+from .summary import DocumentSummary, pipeline_version
 from .timing import batch_timing
 
 ProgressHook = Callable[[dict], None]
@@ -77,6 +77,8 @@ def ingest_document_task(
 @task(name="link-disclosure-halves", cache_policy=NO_CACHE)
 def link_halves_task(curated: str, summaries: list[dict]) -> None:
     """Link the narrative and tables halves of disclosures published as two files."""
+    from budget_disclosures.curation.link import link_summaries
+
     link_summaries(Path(curated), summaries)
 
 
@@ -133,7 +135,7 @@ def ingest_flow(
             try:
                 summary = future.result()
             except Exception as error:  # retries exhausted or a crashed worker: report, go on
-                summary = pipeline.DocumentSummary(
+                summary = DocumentSummary(
                     Path(paths[index]).name,
                     None,
                     status="failed",
@@ -147,7 +149,7 @@ def ingest_flow(
         timing, document_timings = batch_timing(
             summaries, submitted, done, flow_started, time.time(), command_started
         )
-        state.update_registry(curated_dir, summaries, pipeline.pipeline_version())
+        state.update_registry(curated_dir, summaries, pipeline_version())
         state.append_run(
             curated_dir,
             {
@@ -161,7 +163,7 @@ def ingest_flow(
                     for s in summaries
                     if s["status"] == "failed"
                 ],
-                "pipeline_version": pipeline.pipeline_version(),
+                "pipeline_version": pipeline_version(),
                 "timing": timing,
                 "document_timings": document_timings,
             },

@@ -264,7 +264,11 @@ def _launch(
 
 
 def recorded_sources(curated: Path) -> dict[str, list[str]]:
-    """The curated folder's source paths and their document ids, read once for a batch."""
+    """The curated folder's source paths and their document ids, read once for a batch
+    (a new folder's nothing is read without importing the Parquet reader)."""
+    folder = Path(curated) / "documents"
+    if not folder.is_dir() or not any(folder.glob("*.parquet")):
+        return {}
     from budget_disclosures.curation.store import source_index
 
     return source_index(Path(curated))
@@ -308,16 +312,22 @@ class HeadStart:
         try:
             self.pages = page_counts(self.paths)
             self._pages_read.set()
-            sources = recorded_sources(self.curated)
+            # the first wave starts at once, each of its documents reading the stored source
+            # paths itself; the rest get them from one reading, made while the first run
+            sources: dict[str, list[str]] | None = None
             running: list[Launched] = []
-            for index in submission_order([str(p) for p in self.paths], self.pages):
+            order = submission_order([str(p) for p in self.paths], self.pages)
+            for started, index in enumerate(order):
+                if started == self.count:
+                    sources = recorded_sources(self.curated)
                 running = self._free_slot(running)
                 if self._stopped.is_set():
                     break
                 key = self._keys[index]
                 path = self.paths[index]
+                recorded = None if sources is None else recorded_ids_of(sources, path)
                 launched = _launch(path, self.curated, self.force, self.reprocess_outdated,
-                                   recorded_ids_of(sources, path))  # fmt: skip
+                                   recorded)  # fmt: skip
                 running.append(launched)
                 with _HEAD_LOCK:
                     _HEAD_STARTED[key] = launched

@@ -7,13 +7,11 @@ call it directly.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 
 from budget_disclosures.curation import store
@@ -28,6 +26,11 @@ from budget_disclosures.extractors.ocr import DocumentOcr
 from budget_disclosures.extractors.ocr_review import review_items
 from budget_disclosures.extractors.registry import page_reader
 from budget_disclosures.flows.discover import discover_pdfs  # noqa: F401  (re-exported: serve, tests)
+from budget_disclosures.flows.summary import (  # noqa: F401  (re-exported)
+    PACKAGE_VERSION,
+    DocumentSummary,
+    pipeline_version,
+)
 from budget_disclosures.mappings.candidates import choose_extraction
 from budget_disclosures.mappings.corrections import (
     CorrectionsError,
@@ -46,7 +49,6 @@ from budget_disclosures.mappings.identify import (
     printed_heading,
 )
 from budget_disclosures.mappings.loader import (
-    MAPPINGS_DIR,
     default_templates,
     generic_template,
     templates_enabled,
@@ -58,63 +60,6 @@ from budget_disclosures.mappings.normalize import make_context, split_header
 from budget_disclosures.mappings.refine import refine_tables
 
 log = logging.getLogger(__name__)
-
-
-def _package_version() -> str:
-    """The installed distribution's version: pyproject.toml is its one source."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("budget-disclosures")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "0+unknown"
-
-
-PACKAGE_VERSION = _package_version()
-
-
-@lru_cache(maxsize=1)
-def pipeline_version() -> str:
-    """Package version plus a digest of the code and rule files that make the rows.
-
-    A changed rule (``mappings/*.yml``, code lists) or a changed extractor, mapping,
-    validation or pipeline module is a new version, so ``--reprocess-outdated`` redoes the
-    documents it may change.
-    """
-    digest = hashlib.sha256()
-    root = MAPPINGS_DIR.parent
-    for package in ("extractors", "mappings", "validation", "curation", "flows"):
-        for path in sorted((root / package).rglob("*")):
-            if path.suffix in {".py", ".yml", ".csv", ".json"} and "__pycache__" not in path.parts:
-                digest.update(path.relative_to(root).as_posix().encode())
-                digest.update(path.read_bytes())
-    # read with templates switched off, the same code makes other rows: another version
-    generic_only = "" if templates_enabled() else ".generic-only"
-    return f"{PACKAGE_VERSION}+{digest.hexdigest()[:8]}{generic_only}"
-
-
-@dataclass(slots=True)
-class DocumentSummary:
-    """One row of the run summary."""
-
-    file: str
-    doc_id: str | None
-    unit: str | None = None
-    year: int | None = None
-    template: str | None = None
-    pages: int = 0
-    tables: int = 0
-    line_items: int = 0
-    status: str = "ok"
-    reason: str = ""
-    seconds: float = 0.0
-    skipped: bool = False
-    sha256: str | None = None
-    n_errors: int = 0
-    n_warnings: int = 0
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def document_text_layer(pages: list[PageContent]) -> str:

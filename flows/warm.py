@@ -9,7 +9,7 @@ the collector touches their reference counts.
 
 import gc
 
-from budget_disclosures.flows import pipeline
+from budget_disclosures.flows import isolation, pipeline  # noqa: F401  (isolation: _child's home)
 
 pipeline.warm_up()
 gc.freeze()

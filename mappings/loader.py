@@ -6,13 +6,13 @@ loads templates from a temporary folder to prove it.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
 from .models import FormVocabulary, Lexicon, SummaryRows, Template, Vocabulary
+from .settings import TEMPLATES_ENV, templates_enabled  # noqa: F401  (re-exported)
 
 MAPPINGS_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = MAPPINGS_DIR / "templates"
@@ -65,15 +65,6 @@ def lexicon() -> Lexicon:
 def generic_template() -> Template:
     """The generic reading path: the national lexicon as a template (see ``lexicon.yml``)."""
     return lexicon().as_template()
-
-
-TEMPLATES_ENV = "BUDGET_DISCLOSURES_TEMPLATES"  # "off": the generic reading path alone
-
-
-def templates_enabled() -> bool:
-    """Family templates refine the generic reading unless ``BUDGET_DISCLOSURES_TEMPLATES`` is
-    off/0/false/no (the ablation that shows what the generic path reads on its own)."""
-    return os.environ.get(TEMPLATES_ENV, "on").strip().lower() not in {"off", "0", "false", "no"}
 
 
 @lru_cache(maxsize=1)

@@ -72,13 +72,19 @@ def _copies(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def _wait_started(paths: list[Path], curated: Path, seconds: float = 60.0) -> None:
+def _wait_started(
+    paths: list[Path], curated: Path, seconds: float = 60.0, finished: bool = False
+) -> None:
+    """Until the command has started (or, with ``finished``, run to the end) these documents."""
     keys = {isolation._document_key(p, curated, False, True) for p in paths}
     deadline = time.time() + seconds
     while time.time() < deadline:
         with isolation._HEAD_LOCK:
-            if keys <= set(isolation._HEAD_STARTED):
-                return
+            started = [isolation._HEAD_STARTED.get(key) for key in keys]
+        if all(started) and not (
+            finished and any(launched.process.exitcode is None for launched in started)
+        ):
+            return
         time.sleep(0.02)
     raise AssertionError("the documents were not started")
 
@@ -104,7 +110,7 @@ def test_the_whole_batch_runs_ahead_one_slot_at_a_time(tmp_path: Path) -> None:
     curated = tmp_path / "curated"
     paths = _copies(tmp_path / "raw", 3)
     head = isolation.HeadStart(paths, curated, False, True, count=1)
-    _wait_started(paths, curated, seconds=120)  # all three run with no task asking
+    _wait_started(paths, curated, 120, finished=True)  # all three ran with no task asking
     entered = time.time()
     order = isolation.submission_order([str(p) for p in paths], head.planned_pages())
     summaries = [isolation.ingest_isolated(paths[i], curated, False, 120, True) for i in order]
