@@ -109,7 +109,8 @@ def run_timing(
     """The run log's ``timing`` record: start-up, document work and overhead, in seconds.
 
     ``overhead_per_document_s`` is the mean of ``task_s − work_s``: what orchestration and
-    isolation add to each document. ``overhead_share`` is the share of the flow's capacity
+    isolation add to each document; ``flow_process_cpu_s`` the CPU the flow's process has
+    used (the command's own, when the command runs the flow). ``overhead_share`` is the share of the flow's capacity
     (its duration × workers) not spent on document work — start-up inside the flow, per-task
     overhead and idle slots at the end included; with ``command_started`` the command's
     start-up (imports, Prefect's server) counts as well.
@@ -143,7 +144,19 @@ def run_timing(
             median(d.task_s - d.work_s for d in documents) if n else None
         ),
         "overhead_share": _rounded(1 - work / capacity if capacity > 0 else None),
+        "flow_process_cpu_s": _rounded(process_cpu_seconds()),
     }
+
+
+def process_cpu_seconds() -> float:
+    """CPU time (user + system, all threads) of this process so far: for the command, what
+    orchestration costs — imports, Prefect's client, the flow and its tasks — since the
+    documents run in processes of their own. On a machine with as many workers as cores,
+    this is CPU the documents do not get."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def document_timings(documents: list[DocumentTiming]) -> list[dict]:
