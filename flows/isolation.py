@@ -326,13 +326,15 @@ class HeadStart:
                 key = self._keys[index]
                 path = self.paths[index]
                 recorded = None if sources is None else recorded_ids_of(sources, path)
-                launched = _launch(path, self.curated, self.force, self.reprocess_outdated,
-                                   recorded)  # fmt: skip
-                running.append(launched)
-                with _HEAD_LOCK:
+                with _HEAD_LOCK:  # (held while launching: a task never starts it twice)
+                    if key not in _HEAD_PLANNED:
+                        continue  # its task stopped waiting and runs it itself
+                    launched = _launch(path, self.curated, self.force, self.reprocess_outdated,
+                                       recorded)  # fmt: skip
                     _HEAD_STARTED[key] = launched
                     _HEAD_PLANNED.discard(key)
                     _HEAD_LOCK.notify_all()
+                running.append(launched)
         finally:
             self._pages_read.set()
             self._unplan()
@@ -393,7 +395,10 @@ def ingest_isolated(
     entered = time.time()
     key = _document_key(path, curated, force, reprocess_outdated)
     with _HEAD_LOCK:  # a document the command is about to start: wait for it, then adopt it
-        _HEAD_LOCK.wait_for(lambda: key not in _HEAD_PLANNED)
+        # (a slot frees within a document's time limit; past that, whatever holds it — a task
+        # run out of order — this document does not wait any longer and starts its own child)
+        if not _HEAD_LOCK.wait_for(lambda: key not in _HEAD_PLANNED, timeout=timeout):
+            _HEAD_PLANNED.discard(key)
         adopted = _HEAD_STARTED.pop(key, None)
     summary = _ingest_isolated(
         path, curated, force, timeout, reprocess_outdated, adopted, recorded_ids

@@ -237,3 +237,29 @@ def test_a_changed_file_replaces_its_rows_through_the_batch_index(tmp_path: Path
     assert len(index) == 2 and index[str(other.resolve())]
     assert index[str(first.resolve())] != old_ids and len(index[str(first.resolve())]) == 1
     assert not list((curated / "line_items").glob(f"{old_ids[0]}.parquet"))
+
+
+def test_a_task_out_of_order_stops_waiting_and_runs_its_own(tmp_path: Path) -> None:
+    """A task that waits for its document longer than a document's time limit (the slot is
+    held by a document whose task has not run) starts its own child; the command then never
+    starts that document a second time."""
+    from budget_disclosures.flows import pipeline  # noqa: F401  (its failed row is written here)
+
+    curated = tmp_path / "curated"
+    paths = _copies(tmp_path / "raw", 2)
+    head = isolation.HeadStart(paths, curated, False, True, count=1)
+    order = isolation.submission_order([str(p) for p in paths], head.planned_pages())
+    first, last = paths[order[0]], paths[order[-1]]
+    summary = isolation.ingest_isolated(last, curated, False, 0.05, True)  # a tiny limit
+    returned = time.time()
+    assert summary["status"] == "failed" and "timed out" in summary["reason"], summary
+    _wait_started([first], curated)
+    adopted = isolation.ingest_isolated(first, curated, False, 120, True)
+    # it did not wait for the slot to free: it was back before the first document ended
+    assert returned < adopted["document_started"] + adopted["seconds"]
+    head.finish(timeout=120)
+    assert adopted["status"] in ("ok", "warn"), adopted
+    assert not isolation._HEAD_STARTED and not isolation._HEAD_PLANNED
+    statuses = dict(pd.read_parquet(curated / "documents")[["source_name", "status"]].values)
+    assert statuses[last.name] == "failed"  # not redone behind its task's back
+    assert statuses[first.name] in ("ok", "warn")
