@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CORPUS ?= ../shared/corpus/dev
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench bench-real bench-regions bench-ablation bench-borderless bench-startup bench-review bench-scale bench-ocr sample clean
+.PHONY: install demo test lint format bench bench-real bench-regions bench-ablation bench-borderless bench-startup bench-large-folder bench-review bench-scale bench-ocr sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ bench-review: $(STAMP)  ## issue 17: review site of the real corpus (s/page, siz
 
 bench-startup: $(STAMP)  ## issue 16: cold / warm command vs pdfplumber, start-up, 1 vs 2 workers, make demo
 	$(BIN)/python -m benchmarks.startup --corpus $(CORPUS) --demo --json benchmarks/out/startup/report.json
+
+bench-large-folder: $(STAMP)  ## ingest into a curated folder of 2000 stored documents vs an empty one
+	$(BIN)/python -m benchmarks.large_folder --json benchmarks/out/large-folder/report.json
 
 bench-scale: $(STAMP)  ## 1 vs 2 workers (4 rounds, ABBA; temporary and running Prefect server), memory, start-up
 	$(BIN)/python -m benchmarks.scale --corpus $(CORPUS) --corpus ../shared/corpus/real --out benchmarks/out/scale --rounds 4 --running-server --json benchmarks/out/scale/report.json

@@ -51,9 +51,13 @@ DEFAULT_OUT = ROOT / "benchmarks" / "out" / "startup"
 DISCLOSURES = Path(sys.executable).parent / "disclosures"
 
 
-def ingest(batch: Path, curated: Path, workers: int, env: dict[str, str]) -> dict[str, Any]:
-    """One ``disclosures ingest`` into a fresh folder: wall seconds and the run's timing."""
-    shutil.rmtree(curated, ignore_errors=True)
+def ingest(
+    batch: Path, curated: Path, workers: int, env: dict[str, str], fresh: bool = True
+) -> dict[str, Any]:
+    """One ``disclosures ingest`` (into a fresh folder unless not ``fresh``): wall seconds
+    and the run's timing."""
+    if fresh:
+        shutil.rmtree(curated, ignore_errors=True)
     command = [str(DISCLOSURES), "ingest", str(batch), "--curated", str(curated)]
     command += ["--workers", str(workers)]
     started = time.perf_counter()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .document_index import INDEX_COLUMNS, indexed_documents, source_index  # noqa: F401
 from .schema import DATASETS, DOCUMENTS
 
 WRITE_ORDER = ("line_items", "performance_targets", "tables", "documents")
@@ -83,10 +84,13 @@ def remove_document(curated: Path, doc_id: str) -> None:
 
 
 def read_rows(path: Path, columns: list[str] | None = None) -> list[dict]:
-    """One curated file's rows. Through ``ParquetFile``, not ``pq.read_table``, which goes
-    through ``pyarrow.dataset``: a document process reads a few rows back and need not
-    import (nor its forkserver preload) the dataset machinery for that."""
+    """One curated file's rows (only ``columns``, those it has, when given). Through
+    ``ParquetFile``, not ``pq.read_table``, which goes through ``pyarrow.dataset``: a
+    document process reads a few rows back and need not import the dataset machinery."""
     with pq.ParquetFile(path) as parquet:
+        if columns is not None:  # a file written before a column existed lacks it: None
+            present = set(parquet.schema_arrow.names)
+            columns = [name for name in columns if name in present]
         return parquet.read(columns=columns).to_pylist()
 
 
@@ -101,19 +105,28 @@ def read_document_row(curated: Path, doc_id: str) -> dict | None:
     return rows[0] if rows else None
 
 
-def source_index(curated: Path) -> dict[str, list[str]]:
-    """Each stored source path's document ids: read once per batch, so that a document whose
-    file changed finds its old rows without every document reading every ``documents`` file
-    (1.2 ms a file: 6 s a document in a folder of 5 000)."""
-    index: dict[str, list[str]] = {}
-    for row in read_all_documents(curated, columns=["doc_id", "source_path"]):
-        if row.get("source_path") and row.get("doc_id"):
-            index.setdefault(row["source_path"], []).append(row["doc_id"])
-    return index
+def stored_sha256(curated: Path, sha256s: list[str]) -> set[str]:
+    """Which of these SHA-256s a stored document has (looked up by its id, the digest's
+    first 16 characters: a few files read, not the whole folder)."""
+    found = set()
+    for sha256 in sha256s:
+        path = doc_file(curated, DOCUMENTS.name, sha256[:16])
+        if not path.exists():
+            continue
+        try:
+            rows = read_rows(path, ["sha256"])
+        except Exception:
+            continue
+        if any(row.get("sha256") == sha256 for row in rows):
+            found.add(sha256)
+    return found
 
 
 def read_all_documents(curated: Path, columns: list[str] | None = None) -> list[dict]:
-    """Every stored ``documents`` row (only ``columns`` of it, when given)."""
+    """Every stored ``documents`` row (only ``columns`` of it, when given: from the
+    folder's document index when it holds them, see :mod:`curation.document_index`)."""
+    if columns is not None and set(columns) <= set(INDEX_COLUMNS):
+        return [{name: row.get(name) for name in columns} for row in indexed_documents(curated)]
     folder = dataset_dir(curated, DOCUMENTS.name)
     if not folder.exists():
         return []

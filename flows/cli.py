@@ -61,11 +61,13 @@ def _report_corrections_folder(folder: Path, curated: Path) -> None:
     in ``curated`` has its SHA-256 (nothing else changes because of it)."""
     if not folder.is_dir():
         return
-    from budget_disclosures.curation.store import read_all_documents
+    named = [path.stem for path in folder.glob("*.yaml")]
+    if not named:
+        return
+    from budget_disclosures.curation.store import stored_sha256
     from budget_disclosures.mappings.corrections import validate_folder
 
-    known = {row.get("sha256") for row in read_all_documents(curated, columns=["sha256"])}
-    for problem in validate_folder(folder, known):
+    for problem in validate_folder(folder, stored_sha256(curated, named)):
         err_console.print(f"[yellow]corrections:[/yellow] {problem}", highlight=False)
 
 

@@ -24,6 +24,7 @@ from .isolation import (
     page_counts,
     recorded_ids_of,
     recorded_sources,
+    run_ahead,
     submission_order,
 )
 from .summary import DocumentSummary, pipeline_version
@@ -114,16 +115,15 @@ def ingest_flow(
         order = {}  # task run → the document's index in ``paths``
         if pages is None or len(pages) != len(paths):
             pages = page_counts([Path(p) for p in paths])
-        sources = recorded_sources(curated_dir)  # (once: not once per document)
+        # the stored source paths, read once (not once per document), for the documents the
+        # command does not run ahead (those it runs carry its own reading)
+        ahead = [run_ahead(p, curated, force, reprocess_outdated) for p in paths]
+        sources = {} if all(ahead) else recorded_sources(curated_dir)
         for index in submission_order(paths, pages):
             submitted[index] = time.time()
+            recorded = None if ahead[index] else recorded_ids_of(sources, paths[index])
             future = ingest_document_task.submit(
-                paths[index],
-                curated,
-                force,
-                timeout,
-                reprocess_outdated,
-                recorded_ids_of(sources, paths[index]),
+                paths[index], curated, force, timeout, reprocess_outdated, recorded
             )
             order[future.task_run_id] = index
             futures.append(future)
