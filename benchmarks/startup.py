@@ -14,8 +14,10 @@ under OUT, so the first command really is cold and the user's own server is left
    log's ``timing`` (command start → first document, documents' own work);
 3. the first 16 text-layer documents with 1 and with 2 workers, ``--rounds`` pairs
    alternating which goes first (ABBA), warm server: the median speed-up;
-4. the same 16 documents 1 vs 2 at a time with no command and no Prefect (forkserver
-   children run back to back, as the command runs them): the ceiling of step 3;
+4. the same 16 documents through the ingest flow run in the benchmark's own process
+   (Prefect imported once, as in ``disclosures serve`` or a flow host), and 1 vs 2 at a
+   time with no command and no Prefect (forkserver children back to back, as the command
+   runs them): what step 3 loses to the command, and its ceiling;
 5. with ``--demo``, ``make demo`` twice (the second run is the one the issue times);
 6. the bench's server is stopped at the end.
 
@@ -132,6 +134,43 @@ def documents_alone(batch: Path, out: Path, rounds: int) -> dict[str, Any]:
     return {"pairs": pairs, "median_speedup": round(median(p["speedup"] for p in pairs), 3)}
 
 
+def flow_in_warm_process(batch: Path, out: Path, rounds: int, env: dict[str, str]) -> dict:
+    """The same 16 documents through the ingest flow run in this process, where Prefect and
+    its client are imported once (as in ``disclosures serve``, or a flow host beside the
+    background server): 1 vs 2 workers without the command's start-up and imports."""
+    saved = dict(os.environ)
+    os.environ["BUDGET_DISCLOSURES_SERVER_DIR"] = env["BUDGET_DISCLOSURES_SERVER_DIR"]
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    try:
+        from budget_disclosures.flows import background
+
+        server, _ = background.ensure()  # (the bench's server, already running)
+        os.environ["PREFECT_API_URL"] = server.api_url
+        from budget_disclosures.flows import ingest as flows
+
+        paths = sorted(batch.glob("*.pdf"))
+
+        def run(workers: int) -> float:
+            curated = out / f"warm-process-{workers}"
+            shutil.rmtree(curated, ignore_errors=True)
+            started = time.perf_counter()
+            flows.run_ingest(paths, curated, force=False, workers=workers)
+            return round(time.perf_counter() - started, 3)
+
+        run(1)  # (the first flow run imports what Prefect imports lazily)
+        pairs = []
+        for number in range(rounds):
+            order = (1, 2) if number % 2 == 0 else (2, 1)
+            walls = {w: run(w) for w in order}
+            pairs.append(
+                {"one": walls[1], "two": walls[2], "speedup": round(walls[1] / walls[2], 3)}
+            )
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return {"pairs": pairs, "median_speedup": round(median(p["speedup"] for p in pairs), 3)}
+
+
 def stop_server(env: dict[str, str]) -> None:
     subprocess.run([str(DISCLOSURES), "server", "stop"], env=env, capture_output=True, check=False)
 
@@ -153,6 +192,7 @@ def measure(corpus: Path, out: Path, rounds: int, demo: bool) -> dict[str, Any]:
         warm = [ingest(batch12, out / "curated-warm", 1, env) for _ in range(rounds)]
         scale = scale_rounds(batch16, out, rounds, env)
         alone = documents_alone(batch16, out, rounds)
+        warm_process = flow_in_warm_process(batch16, out, rounds, env)
         demo_runs = [make_demo(env), make_demo(env)] if demo else []
     finally:
         stop_server(env)
@@ -171,6 +211,7 @@ def measure(corpus: Path, out: Path, rounds: int, demo: bool) -> dict[str, Any]:
         "warm_command_cpu_s": median(run["command_cpu_s"] or 0.0 for run in warm),
         "scale_16": scale,
         "scale_16_documents_alone": alone,
+        "scale_16_flow_in_warm_process": warm_process,
         "make_demo_s": demo_runs,
     }
 
@@ -188,6 +229,11 @@ def print_report(report: dict[str, Any]) -> None:
         ("  document work", f"{report['document_pages_per_s']} pages/s", "≥ 60"),
         ("  the command's own CPU", f"{report['warm_command_cpu_s']} s", ""),
         ("16 documents, 2 vs 1 worker (median)", f"{scale['median_speedup']}×", "≥ 1.8×"),
+        (
+            "  the flow in a warm process, 2 vs 1",
+            f"{report['scale_16_flow_in_warm_process']['median_speedup']}×",
+            "",
+        ),
         (
             "  documents alone, 2 vs 1 (ceiling)",
             f"{report['scale_16_documents_alone']['median_speedup']}×",

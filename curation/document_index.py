@@ -58,9 +58,10 @@ def indexed_documents(curated: Path) -> list[dict]:
     changed = False
     with os.scandir(folder) as entries:
         listing = sorted(
-            (entry.name, entry.stat())
+            (entry.name, stat)
             for entry in entries
             if entry.name.endswith(".parquet") and not entry.name.startswith(".")
+            if (stat := _stat(entry)) is not None
         )
     for name, stat in listing:
         known = cached.get(name)
@@ -78,6 +79,15 @@ def indexed_documents(curated: Path) -> list[dict]:
     if changed or set(files) != set(cached):
         _save(index_path, files)
     return [row for name in sorted(files) for row in files[name]["rows"]]
+
+
+def _stat(entry: os.DirEntry) -> os.stat_result | None:
+    """A listed file's size and time; None when it went in the meantime (a document removed
+    while the folder is read)."""
+    try:
+        return entry.stat()
+    except FileNotFoundError:
+        return None
 
 
 def _load(path: Path) -> dict[str, dict]:

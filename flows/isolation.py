@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from .timing import worker_slot
@@ -216,7 +216,7 @@ _HEAD_LOCK = threading.Condition()
 
 
 def _document_key(path: Path | str, curated: Path | str, force: bool, again: bool) -> DocumentKey:
-    return (str(path), str(curated), force, again)
+    return (str(Path(path)), str(Path(curated)), force, again)  # ("a/" and "a" alike)
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +285,14 @@ def recorded_ids_of(sources: dict[str, list[str]], path: Path | str) -> list[str
     return sources.get(str(Path(path).resolve()), [])
 
 
+def _still_running(launched: list[Launched]) -> list[Launched]:
+    """The children not yet ended, told by their sentinels alone: asking ``exitcode`` would
+    read the exit status that the task joining the same child reads (two readers: one gets
+    255)."""
+    ended = set(wait([item.process.sentinel for item in launched], timeout=0))
+    return [item for item in launched if item.process.sentinel not in ended]
+
+
 class HeadStart:
     """The batch's documents, started by the command itself, ahead of the orchestration.
 
@@ -350,12 +358,10 @@ class HeadStart:
     def _free_slot(self, running: list[Launched]) -> list[Launched]:
         """Wait until fewer than ``count`` of the children started here are alive (or the
         command stops starting documents)."""
-        from multiprocessing.connection import wait
-
-        running = [launched for launched in running if launched.process.exitcode is None]
+        running = _still_running(running)
         while len(running) >= self.count and not self._stopped.is_set():
             wait([launched.process.sentinel for launched in running], timeout=0.5)
-            running = [launched for launched in running if launched.process.exitcode is None]
+            running = _still_running(running)
         return running
 
     def _unplan(self) -> None:

@@ -81,9 +81,7 @@ def _wait_started(
     while time.time() < deadline:
         with isolation._HEAD_LOCK:
             started = [isolation._HEAD_STARTED.get(key) for key in keys]
-        if all(started) and not (
-            finished and any(launched.process.exitcode is None for launched in started)
-        ):
+        if all(started) and not (finished and isolation._still_running(started)):
             return
         time.sleep(0.02)
     raise AssertionError("the documents were not started")
