@@ -171,10 +171,14 @@ def match_lexicon_title(text: str, template: Template) -> TableRule | None:
     norm = _UNIT_TAIL.sub("", normalise_title(text))
     if len(norm) < 3 or len(norm) > _LEXICON_PREFIX_MAX + 30:
         return None
-    canon = canonical_title(text)
-    canonical = _match_canonical(canon, template)
-    if canonical is not None:
-        return None if _looks_like_a_damaged_longer_title(canon, canonical, template) else canonical
+    # a canonical title ends with 表, which canonical_title() never adds: most lines (row
+    # labels, figures) skip its regular expressions
+    if "表" in norm:
+        canon = canonical_title(text)
+        canonical = _match_canonical(canon, template)
+        if canonical is not None:
+            damaged = _looks_like_a_damaged_longer_title(canon, canonical, template)
+            return None if damaged else canonical
     if not norm.endswith(")") and norm[-1] not in _derived(template, _build_title_endings):
         return None  # no title ends the way this line does (and no qualifier to strip)
     bare = _QUALIFIER_TAIL.sub("", norm)

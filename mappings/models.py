@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .text import fold_width
+
 Layout = Literal[
     "coded_rows",  # rows keyed by a classification code (功能/经济分类 detail tables)
     "side_by_side",  # 收入 | 支出 blocks of (项目, 金额) pairs (收支总表)
@@ -342,8 +344,6 @@ _TITLE_NOISE = re.compile(r"[\s\"“”'‘’]")
 
 def normalise_title(text: str) -> str:
     """Titles compare without spaces, quotes or bracket width."""
-    from .text import fold_width
-
     return _TITLE_NOISE.sub("", fold_width(text))
 
 

@@ -33,9 +33,12 @@ _SPACE_AFTER_CJK = re.compile(rf"(?<=[{_CJK}（）()、：:，,\"“”])\s+")
 _SPACE_BEFORE_CJK = re.compile(rf"\s+(?=[{_CJK}（）()、：:，,\"“”])")
 
 
+_ANY_SPACE = re.compile(r"\s")  # (``\s`` of a str pattern is ``str.isspace``)
+
+
 def squeeze_spaces(text: str) -> str:
     """Drop line breaks and spaces next to Chinese characters, keep one between Latin words."""
-    if not any(char.isspace() for char in text):
+    if not _ANY_SPACE.search(text):
         return text  # most cells: nothing to squeeze
     text = _RUNS_OF_SPACE.sub(" ", text).strip()
     text = _SPACE_AFTER_CJK.sub("", text)

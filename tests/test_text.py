@@ -315,3 +315,15 @@ def test_to_yuan_is_exact_to_the_fen(unit, data):
 def test_to_yuan_unknown_unit_raises():
     with pytest.raises(KeyError):
         to_yuan(1.0, "美元")
+
+
+@given(st.text())
+@example("一般\u3000公共")
+@example("a\u00a0b")
+@example("x\u2028y")
+def test_the_space_test_of_squeeze_spaces_is_str_isspace(text: str) -> None:
+    """``squeeze_spaces`` skips text without whitespace by a regular expression: it must agree
+    with ``str.isspace`` on every character (ideographic, no-break and line separators too)."""
+    from budget_disclosures.mappings.text import _ANY_SPACE
+
+    assert (_ANY_SPACE.search(text) is not None) == any(char.isspace() for char in text)
