@@ -42,7 +42,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from .base import Char, PageContent, Rule
+from .base import Char, PageContent, Rule, chars_outside
 
 # Glyphs of one baseline more than this many ems apart are separate words (cells).
 DEFAULT_WORD_GAP = 0.5
@@ -1133,14 +1133,10 @@ def infer_rules(
     return (x0, top, x1, bottom), _joined(virtual)
 
 
-def _inside(char: Char, boxes: list[Box]) -> bool:
-    return any(x0 <= char.xc <= x1 and top <= char.yc <= bottom for x0, top, x1, bottom in boxes)
-
-
 def find_aligned_tables(page: PageContent, taken: list[Box]) -> list[tuple[Box, list[Rule]]]:
     """Borderless tables among the characters outside the ``taken`` boxes (ruled tables):
     each one's box and the rules to build its grid with (the page's own plus inferred ones)."""
-    chars = [c for c in page.chars if c.upright and not _inside(c, taken)]
+    chars = chars_outside([c for c in page.chars if c.upright], taken)
     out = []
     for run in table_runs(text_rows(chars), page.rules):
         n_header = header_rows(run, page.rules)

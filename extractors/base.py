@@ -6,6 +6,7 @@ corner of the page (pdfplumber's ``top``/``bottom`` convention).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -29,6 +30,28 @@ class Char:
     @property
     def yc(self) -> float:
         return (self.top + self.bottom) / 2
+
+
+def chars_outside(
+    chars: list[Char], boxes: Sequence[tuple[float, float, float, float]], margin: float = 0.0
+) -> list[Char]:
+    """The characters whose centre is in none of the boxes (each widened by ``margin``): the
+    text around tables. One pass with the boxes widened once — it runs for every character of
+    every page, twice (borderless tables outside the ruled ones, prose outside all tables)."""
+    if not boxes:
+        return list(chars)
+    widened = [
+        (x0 - margin, top - margin, x1 + margin, bottom + margin) for x0, top, x1, bottom in boxes
+    ]
+    outside = []
+    for char in chars:
+        xc, yc = (char.x0 + char.x1) / 2, (char.top + char.bottom) / 2
+        for x0, top, x1, bottom in widened:
+            if x0 <= xc <= x1 and top <= yc <= bottom:
+                break
+        else:
+            outside.append(char)
+    return outside
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,13 @@ import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 
-from budget_disclosures.extractors.base import Char, PageContent, RawGrid, TextLine
+from budget_disclosures.extractors.base import (
+    Char,
+    PageContent,
+    RawGrid,
+    TextLine,
+    chars_outside,
+)
 
 # --------------------------------------------------------------------------- characters
 
@@ -74,14 +80,6 @@ def _em(char: Char) -> float:
     if low * height <= char.size <= high * height:
         return char.size
     return DEFAULT_EM_OF_BOX * height
-
-
-def _inside(char: Char, box: tuple[float, float, float, float]) -> bool:
-    x0, top, x1, bottom = box
-    return (
-        x0 - GRID_MARGIN <= char.xc <= x1 + GRID_MARGIN
-        and top - GRID_MARGIN <= char.yc <= bottom + GRID_MARGIN
-    )
 
 
 def _drop_overprint(chars: list[Char]) -> list[Char]:
@@ -264,7 +262,7 @@ def narrative_page_lines(
     if not chars:
         return []
     boxes = [g.bbox for g in grids if not _is_frame(g, page)]
-    prose = [c for c in chars if not any(_inside(c, b) for b in boxes)]
+    prose = chars_outside(chars, boxes, GRID_MARGIN)
     prose = _drop_overprint(prose)
     if not prose:
         return []
