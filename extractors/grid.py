@@ -229,12 +229,13 @@ def _line_centres(chars: list[Char], col_of: list[int]) -> list[float]:
     would lose its closing bracket to the next row if each glyph went by its own centre; the
     glyphs of one line in one column go into one row, the one most of them are in.
     """
-    out = [char.yc for char in chars]
+    centre = [(char.top + char.bottom) / 2 for char in chars]  # (Char.yc, once each)
+    out = list(centre)
     by_col: dict[int, list[int]] = defaultdict(list)
     for index, col in enumerate(col_of):
         by_col[col].append(index)
     for members in by_col.values():
-        members.sort(key=lambda i: chars[i].yc)
+        members.sort(key=centre.__getitem__)
         lines: list[list[int]] = []
         for index in members:
             if lines and _same_line(chars[lines[-1][0]], chars[index]):
@@ -243,7 +244,7 @@ def _line_centres(chars: list[Char], col_of: list[int]) -> list[float]:
                 lines.append([index])
         for line in lines:
             if len(line) > 2:
-                centres = sorted(chars[i].yc for i in line)
+                centres = sorted(centre[i] for i in line)
                 median = centres[len(centres) // 2]
                 for i in line:
                     out[i] = median
@@ -269,15 +270,16 @@ def build_grid(
         and x0 - TOL <= r.pos <= x1 + TOL
         and _overlap(r.start, r.end, top, bottom) > 0
     ]
-    inside_chars = [
-        c for c in page.chars if x0 - TOL <= c.xc <= x1 + TOL and top - TOL <= c.yc <= bottom + TOL
-    ]
-    col_groups = _merge_slivers(
-        _cluster([x0, x1] + [r.pos for r in inside_v]), [c.xc for c in inside_chars]
-    )
-    row_groups = _merge_slivers(
-        _cluster([top, bottom] + [r.pos for r in inside_h]), [c.yc for c in inside_chars]
-    )
+    left, right, upper, lower = x0 - TOL, x1 + TOL, top - TOL, bottom + TOL
+    inside_chars, xcs, ycs = [], [], []
+    for c in page.chars:  # (Char.xc / Char.yc computed once per character)
+        xc, yc = (c.x0 + c.x1) / 2, (c.top + c.bottom) / 2
+        if left <= xc <= right and upper <= yc <= lower:
+            inside_chars.append(c)
+            xcs.append(xc)
+            ycs.append(yc)
+    col_groups = _merge_slivers(_cluster([x0, x1] + [r.pos for r in inside_v]), xcs)
+    row_groups = _merge_slivers(_cluster([top, bottom] + [r.pos for r in inside_h]), ycs)
     cols = _representatives(col_groups)
     rows = _representatives(row_groups)
     n_rows, n_cols = len(rows) - 1, len(cols) - 1
@@ -300,7 +302,7 @@ def build_grid(
     for index in range(n_rows * n_cols):
         members[ds.find(index)].append(index)
     chars_by_root: dict[int, list[Char]] = defaultdict(list)
-    in_cols = [min(max(bisect.bisect_right(cols, ch.xc) - 1, 0), n_cols - 1) for ch in inside_chars]
+    in_cols = [min(max(bisect.bisect_right(cols, xc) - 1, 0), n_cols - 1) for xc in xcs]
     for char, c, y in zip(inside_chars, in_cols, _line_centres(inside_chars, in_cols), strict=True):
         r = min(max(bisect.bisect_right(rows, y) - 1, 0), n_rows - 1)
         chars_by_root[ds.find(r * n_cols + c)].append(char)
