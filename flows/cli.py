@@ -1,6 +1,6 @@
 """``disclosures``: the command line.  A thin layer over the flows and the library.
 
-Exit codes: 0 success, 1 when any document failed, 2 for a usage error.
+Exit codes: 0 success, 1 when any document failed, 2 for a usage error, 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from budget_disclosures.flows.background_cli import server_app
+from budget_disclosures.flows.launch import interrupt_requested
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -236,7 +237,8 @@ def ingest(
 
     A document already ingested with the same bytes and pipeline version is skipped.
     Exit code 0 when no document failed, 1 when any failed, 2 for a usage error,
-    3 when another run is writing the same curated folder.
+    3 when another run is writing the same curated folder, 130 when interrupted (the
+    documents finished are kept).
     """
     from budget_disclosures.flows.discover import discover_pdfs
     from budget_disclosures.flows.timing import process_started
@@ -297,6 +299,8 @@ def ingest(
         from budget_disclosures.flows import ingest as ingest_flows
 
         ingest_flows.preload_flow_engine()
+        if interrupt_requested():  # (swallowed during the imports above: stop here)
+            raise KeyboardInterrupt
         pages = head.planned_pages() if head is not None else page_counts(pdfs)
         run = functools.partial(
             ingest_flows.run_ingest, pdfs, curated, force, workers, dask_address, timeout,
@@ -716,13 +720,28 @@ def review(
         webbrowser.open((out / "index.html").resolve().as_uri())
 
 
+INTERRUPTED = 130
+
+
 def main() -> None:
-    """Entry point of the ``disclosures`` script."""
+    """Entry point of the ``disclosures`` script. Ctrl-C ends a command with exit code 130
+    and says so (typer turns the interrupt into that exit code without a word)."""
     try:
         app()
     except KeyboardInterrupt:
-        err_console.print("interrupted")
-        sys.exit(130)
+        say_interrupted()
+        sys.exit(INTERRUPTED)
+    except SystemExit as stop:
+        if stop.code == INTERRUPTED:
+            say_interrupted()
+        raise
+
+
+def say_interrupted() -> None:
+    err_console.print(
+        "interrupted: the documents finished are kept; run the command again to go on",
+        highlight=False,
+    )
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ as soon as the command line is read. Every other command goes straight to :mod:`
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 
 
 def starts_documents(argv: list[str]) -> bool:
@@ -20,7 +22,40 @@ def starts_documents(argv: list[str]) -> bool:
     return not any(a == "--dask-address" or a.startswith("--dask-address=") for a in argv)
 
 
+_INTERRUPT_REQUESTED = threading.Event()
+
+
+def _on_interrupt(signum: int, frame: object) -> None:
+    _INTERRUPT_REQUESTED.set()
+    raise KeyboardInterrupt
+
+
+def listen_for_interrupts() -> None:
+    """Ctrl-C raises KeyboardInterrupt as always, and is remembered: raised inside a C
+    extension's callback (pydantic-core building a validator while Prefect is imported) it is
+    only printed as "ignored" and the command would go on; :func:`interrupt_requested` lets
+    the command stop at its next step. A SIGINT the command was started ignoring (a
+    background job) stays ignored."""
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _on_interrupt)
+
+
+def interrupt_requested() -> bool:
+    return _INTERRUPT_REQUESTED.is_set()
+
+
 def main() -> None:
+    listen_for_interrupts()
+    try:
+        run_command()
+    except KeyboardInterrupt:  # before the command line was even read
+        from budget_disclosures.flows.cli import INTERRUPTED, say_interrupted
+
+        say_interrupted()
+        exit_without_teardown(INTERRUPTED)
+
+
+def run_command() -> None:
     if starts_documents(sys.argv[1:]):
         # first of all: the document processes' forkserver imports and warms the pipeline
         # (~0.4–0.6 s) while this process reaches Prefect's server and parses the command

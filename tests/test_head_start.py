@@ -261,3 +261,38 @@ def test_a_task_out_of_order_stops_waiting_and_runs_its_own(tmp_path: Path) -> N
     statuses = dict(pd.read_parquet(curated / "documents")[["source_name", "status"]].values)
     assert statuses[last.name] == "failed"  # not redone behind its task's back
     assert statuses[first.name] in ("ok", "warn")
+
+
+def test_an_interrupted_ingest_says_so_and_keeps_what_it_finished(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT) ends an ingest with exit code 130 and a line saying what is kept:
+    typer turns the interrupt into that exit code silently."""
+    import os
+    import signal
+    import subprocess
+
+    from conftest import CLI
+
+    raw = tmp_path / "raw"
+    _copies(raw, 8)
+    curated = tmp_path / "curated"
+    env = {k: v for k, v in os.environ.items() if k != "DISCLOSURES_CURATED"}
+    process = subprocess.Popen(
+        [str(CLI), "ingest", str(raw), "--curated", str(curated)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.time() + 120
+    while not list((curated / "documents").glob("*.parquet")) and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 130, err
+    said = " ".join(err.split())
+    assert "interrupted" in said and "run the command again" in said
+    assert not list(curated.rglob(".*.tmp"))
+    finished = len(list((curated / "documents").glob("*.parquet")))
+    assert 1 <= finished < 8
