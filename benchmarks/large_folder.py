@@ -5,7 +5,8 @@
 A data department's curated folder holds thousands of documents. A document whose file
 changed must find its old rows by its source path; until issue 16's second round each
 document read every stored ``documents`` file for that (quadratic over a batch). Now a
-batch reads the stored source paths once (``store.source_index``). Measured here:
+batch reads the stored source paths once (``curation.document_index.source_index``).
+Measured here:
 
 1. a folder of ``--documents`` stored ``documents`` rows (failed rows of made-up files:
    the same one Parquet file each, as small as a real one);
@@ -59,17 +60,17 @@ def lookups(curated: Path) -> dict[str, float]:
     """What each document read before (every file, all columns), the folder's document
     index built (no index yet: every file read once) and then refreshed (nothing changed)."""
     from budget_disclosures.curation import store
-    from budget_disclosures.curation.document_index import INDEX_FILE
+    from budget_disclosures.curation.document_index import INDEX_FILE, source_index
 
     (curated / "_state" / INDEX_FILE).unlink(missing_ok=True)
     started = time.perf_counter()
     store.read_all_documents(curated)
     full = time.perf_counter() - started
     started = time.perf_counter()
-    store.source_index(curated)
+    source_index(curated)
     built = time.perf_counter() - started
     started = time.perf_counter()
-    store.source_index(curated)
+    source_index(curated)
     refreshed = time.perf_counter() - started
     return {
         "every_file_all_columns_s": round(full, 3),

@@ -34,6 +34,11 @@ INDEX_COLUMNS = (
 )
 
 
+def source_key(path: Path | str) -> str:
+    """How a document's file is recorded (``documents.source_path``): its resolved path."""
+    return str(Path(path).resolve())
+
+
 def source_index(curated: Path) -> dict[str, list[str]]:
     """Each stored source path's document ids: read once per batch, so that a document whose
     file changed finds its old rows without every document reading every ``documents`` file

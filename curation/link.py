@@ -18,7 +18,6 @@ import hashlib
 import re
 from pathlib import Path
 
-import pyarrow.parquet as pq
 from budget_disclosures.extractors.numbers import MONEY_UNIT_FACTORS
 
 from . import store
@@ -61,7 +60,7 @@ def _stated_totals(curated: Path, doc_id: str) -> list[float]:
         return []
     return [
         row["value"] * MONEY_UNIT_FACTORS.get(row.get("unit") or "万元", 10_000.0)
-        for row in pq.read_table(path).to_pylist()
+        for row in store.read_rows(path)
         if row["fact"] == "budget_total" and row.get("value") is not None
     ]
 
@@ -72,7 +71,7 @@ def _table_totals(curated: Path, doc_id: str) -> list[float]:
         return []
     return [
         row["amount_yuan"]
-        for row in pq.read_table(path, columns=["kind", "name", "amount_yuan"]).to_pylist()
+        for row in store.read_rows(path, ["kind", "name", "amount_yuan"])
         if row["kind"] == "budget_summary" and row["name"] in _TOTAL_NAMES
     ]
 
@@ -126,7 +125,7 @@ def _fill_year(curated: Path, doc_id: str, year: int | None) -> None:
     path = store.doc_file(curated, "line_items", doc_id)
     if year is None or not path.exists():
         return
-    rows = pq.read_table(path).to_pylist()
+    rows = store.read_rows(path)
     if not any(row.get("fiscal_year") is None for row in rows):
         return
     for row in rows:

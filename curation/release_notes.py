@@ -121,6 +121,11 @@ def _doc_label(doc: dict) -> list:
     ]
 
 
+def _table_or_none(headers: list[str], rows: list[list]) -> list[str]:
+    """A section's table, or "None." when it has no row."""
+    return _md_table(headers, rows) if rows else ["None."]
+
+
 def _corrections_section(release: Release) -> list[str]:
     """The corrections log of the published documents (``data/corrections.*``): every
     reviewer's fix and every finding accepted as the publisher's own inconsistency, which
@@ -194,52 +199,36 @@ def render_release_notes(release: Release, findings: dict[str, dict]) -> str:
         "files keep the exact text.",
     ]
     out += ["", f"## Added ({len(changes.added)})", ""]
-    out += (
-        _md_table(
-            ["doc_id", "unit", "year", "source file", "template", "status"],
-            [[*_doc_label(d), d.get("template"), d.get("status")] for d in changes.added],
-        )
-        if changes.added
-        else ["None."]
+    out += _table_or_none(
+        ["doc_id", "unit", "year", "source file", "template", "status"],
+        [[*_doc_label(d), d.get("template"), d.get("status")] for d in changes.added],
     )
     out += ["", f"## Replaced ({len(changes.replaced)})", ""]
-    out += (
-        _md_table(
-            ["doc_id", "unit", "year", "source file", "replaces", "matched by"],
-            [[*_doc_label(new), f"`{old['doc_id']}`", why] for new, old, why in changes.replaced],
-        )
-        if changes.replaced
-        else ["None."]
+    out += _table_or_none(
+        ["doc_id", "unit", "year", "source file", "replaces", "matched by"],
+        [[*_doc_label(new), f"`{old['doc_id']}`", why] for new, old, why in changes.replaced],
     )
     out += ["", f"## Re-extracted ({len(changes.reextracted)})", ""]
-    out += (
-        _md_table(
-            ["doc_id", "unit", "year", "source file", "previous pipeline", "pipeline"],
-            [
-                [*_doc_label(new), old.get("pipeline_version"), new.get("pipeline_version")]
-                for new, old in changes.reextracted
-            ],
-        )
-        if changes.reextracted
-        else ["None."]
+    out += _table_or_none(
+        ["doc_id", "unit", "year", "source file", "previous pipeline", "pipeline"],
+        [
+            [*_doc_label(new), old.get("pipeline_version"), new.get("pipeline_version")]
+            for new, old in changes.reextracted
+        ],
     )
     excluded_ids = {d["doc_id"]: d for d in release.excluded}
     out += ["", f"## Removed ({len(changes.removed)})", ""]
-    out += (
-        _md_table(
-            ["doc_id", "unit", "year", "source file", "why"],
+    out += _table_or_none(
+        ["doc_id", "unit", "year", "source file", "why"],
+        [
             [
-                [
-                    *_doc_label(d),
-                    "excluded: " + excluded_ids[d["doc_id"]]["exclusion_reason"]
-                    if d["doc_id"] in excluded_ids
-                    else "no longer in curated/",
-                ]
-                for d in changes.removed
-            ],
-        )
-        if changes.removed
-        else ["None."]
+                *_doc_label(d),
+                "excluded: " + excluded_ids[d["doc_id"]]["exclusion_reason"]
+                if d["doc_id"] in excluded_ids
+                else "no longer in curated/",
+            ]
+            for d in changes.removed
+        ],
     )
     out += [
         "",
@@ -249,13 +238,9 @@ def render_release_notes(release: Release, findings: dict[str, dict]) -> str:
         "validation checks of severity error, else the pipeline's failure reason.",
         "",
     ]
-    out += (
-        _md_table(
-            ["doc_id", "unit", "year", "source file", "reason"],
-            [[*_doc_label(d), d["exclusion_reason"]] for d in release.excluded],
-        )
-        if release.excluded
-        else ["None."]
+    out += _table_or_none(
+        ["doc_id", "unit", "year", "source file", "reason"],
+        [[*_doc_label(d), d["exclusion_reason"]] for d in release.excluded],
     )
     out += _corrections_section(release)
     out += ["", "## Validation summary", ""]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .document_index import INDEX_COLUMNS, indexed_documents, source_index  # noqa: F401
+from .document_index import INDEX_COLUMNS, indexed_documents
 from .schema import DATASETS, DOCUMENTS
 
 WRITE_ORDER = ("line_items", "performance_targets", "tables", "documents")

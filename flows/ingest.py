@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from budget_disclosures.curation import state
+from budget_disclosures.curation.document_index import source_index
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
@@ -23,7 +24,6 @@ from .isolation import (
     ingest_isolated,
     page_counts,
     recorded_ids_of,
-    recorded_sources,
     run_ahead,
     submission_order,
 )
@@ -118,7 +118,7 @@ def ingest_flow(
         # the stored source paths, read once (not once per document), for the documents the
         # command does not run ahead (those it runs carry its own reading)
         ahead = [run_ahead(p, curated, force, reprocess_outdated) for p in paths]
-        sources = {} if all(ahead) else recorded_sources(curated_dir)
+        sources = {} if all(ahead) else source_index(curated_dir)
         for index in submission_order(paths, pages):
             submitted[index] = time.time()
             recorded = None if ahead[index] else recorded_ids_of(sources, paths[index])

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
+from budget_disclosures.curation.document_index import source_index, source_key
+
 from .timing import worker_slot
 
 _CONTEXT: multiprocessing.context.BaseContext | None = None
@@ -263,14 +265,6 @@ def _launch(
     return Launched(process, receiver, at)
 
 
-def recorded_sources(curated: Path) -> dict[str, list[str]]:
-    """The curated folder's source paths and their document ids, read once for a batch
-    (from the folder's document index: only new or changed files are read)."""
-    from budget_disclosures.curation.document_index import source_index
-
-    return source_index(Path(curated))
-
-
 def run_ahead(path: Path | str, curated: Path | str, force: bool, again: bool) -> bool:
     """Whether the command runs this document itself (:class:`HeadStart`): started, or to be
     started, with the batch's reading of the stored source paths."""
@@ -280,9 +274,9 @@ def run_ahead(path: Path | str, curated: Path | str, force: bool, again: bool) -
 
 
 def recorded_ids_of(sources: dict[str, list[str]], path: Path | str) -> list[str]:
-    """The ids stored for one document's file (``documents.source_path`` is its resolved
-    path)."""
-    return sources.get(str(Path(path).resolve()), [])
+    """The ids stored for one document's file, in the batch's reading of the curated
+    folder's source paths (``document_index.source_index``)."""
+    return sources.get(source_key(path), [])
 
 
 def _still_running(launched: list[Launched]) -> list[Launched]:
@@ -327,7 +321,7 @@ class HeadStart:
             # counts are read (an empty folder: at once; 2 000 documents: ~0.8 s)
             reading: list[dict[str, list[str]]] = []
             reader = threading.Thread(
-                target=lambda: reading.append(recorded_sources(self.curated)), daemon=True
+                target=lambda: reading.append(source_index(Path(self.curated))), daemon=True
             )
             reader.start()
             self.pages = page_counts(self.paths)

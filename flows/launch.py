@@ -84,7 +84,6 @@ def exit_without_teardown(code: int | str | None) -> None:
     import atexit
     import contextlib
     import os
-    import threading
 
     shutdown = getattr(threading, "_shutdown", None)  # (the interpreter's first step: wait
     if shutdown is not None:  # for non-daemon threads)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from budget_disclosures.curation import store
+from budget_disclosures.curation.document_index import source_index, source_key
 from budget_disclosures.extractors.base import PageContent
 from budget_disclosures.extractors.document import (
     DocumentError,
@@ -420,20 +421,15 @@ def already_ingested(
     return not reprocess_outdated or row.get("pipeline_version") == pipeline_version()
 
 
-def source_key(path: Path) -> str:
-    """How a document's file is recorded (``documents.source_path``): its resolved path."""
-    return str(Path(path).resolve())
-
-
 def replace_changed_source(
     curated: Path, source_path: str, doc_id: str, recorded_ids: list[str] | None = None
 ) -> None:
     """A file whose bytes changed replaces its old rows everywhere (matched by its path, so
     two files of the same name in different folders are two documents). ``recorded_ids``:
-    the ids stored for this path, when the batch read them once (:func:`store.source_index`);
-    else every stored document is read."""
+    the ids stored for this path, when the batch read them once (:func:`source_index`);
+    else they are read here (from the folder's document index)."""
     if recorded_ids is None:
-        recorded_ids = store.source_index(curated).get(source_path, [])
+        recorded_ids = source_index(curated).get(source_path, [])
     for old_id in recorded_ids:
         if old_id != doc_id:
             store.remove_document(curated, old_id)
@@ -453,7 +449,7 @@ def ingest_document(
     by any version when ``reprocess_outdated`` is false (scheduled runs keep old rows until
     asked to reprocess). ``validate`` runs the validation suites (the publication gate).
     ``recorded_ids``: the document ids stored for this file's path, read once for a batch
-    (:func:`store.source_index`); None reads them here.
+    (:func:`document_index.source_index`); None reads them here.
     """
     started = time.perf_counter()
     path = Path(path)

@@ -220,18 +220,18 @@ def test_only_a_local_ingest_starts_the_forkserver_first() -> None:
 def test_a_changed_file_replaces_its_rows_through_the_batch_index(tmp_path: Path) -> None:
     """The command reads the stored source paths once for the batch (not every document
     every ``documents`` file); a file whose bytes changed still replaces its old rows."""
-    from budget_disclosures.curation import store
+    from budget_disclosures.curation.document_index import source_index
 
     raw = tmp_path / "raw"
     first, other = _copies(raw, 2)
     curated = tmp_path / "curated"
     assert run_cli(["ingest", raw, "--curated", curated], None, tmp_path).returncode == 0
-    old_ids = store.source_index(curated)[str(first.resolve())]
+    old_ids = source_index(curated)[str(first.resolve())]
     with first.open("ab") as handle:
         handle.write(b"\n% revised copy\n")
     result = run_cli(["ingest", raw, "--curated", curated], None, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    index = store.source_index(curated)
+    index = source_index(curated)
     assert len(index) == 2 and index[str(other.resolve())]
     assert index[str(first.resolve())] != old_ids and len(index[str(first.resolve())]) == 1
     assert not list((curated / "line_items").glob(f"{old_ids[0]}.parquet"))
