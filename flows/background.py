@@ -149,6 +149,11 @@ def _is_ours(pid: int) -> bool:
     return True
 
 
+def is_running_server(pid: int) -> bool:
+    """The process is a background server of ours, alive."""
+    return _is_ours(pid)
+
+
 def _stale(server: Server) -> bool:
     if not _is_ours(server.pid):
         return True
@@ -246,7 +251,11 @@ def status() -> Server | None:
 
 
 def stop() -> Server | None:
-    """Stop the background server; returns the one stopped (None when none ran)."""
+    """Stop the background server, and the flow host beside it (:mod:`flows.host`); returns
+    the server stopped (None when none ran)."""
+    from budget_disclosures.flows import host
+
+    host.stop()
     with _locked():
         server = read_record()
         if server is None:

@@ -14,7 +14,8 @@ from rich.console import Console
 
 server_app = typer.Typer(
     help="The background Prefect server that ingest reports to (started on first use, "
-    "stopped after an idle period).",
+    "stopped after an idle period), and the flow host beside it that runs the next ingests "
+    "with Prefect and the pipeline already loaded (BUDGET_DISCLOSURES_HOST=off: none).",
     no_args_is_help=True,
 )
 console = Console()
@@ -38,11 +39,21 @@ def status() -> None:
     """Show whether the background server runs, where its UI is and its log.
 
     Exit code 0 when it runs, 1 when it does not."""
+    from budget_disclosures.flows import host
+
     server = background.status()
     if server is None:
         console.print(f"not running (state in {background.server_dir()})", highlight=False)
         raise typer.Exit(1)
     console.print(_describe(server), highlight=False)
+    flow_host = host.status()
+    if flow_host is not None:
+        age = time.time() - flow_host.started
+        console.print(
+            f"flow host: pid {flow_host.pid}, up {age:.0f} s (runs ingest commands with Prefect "
+            f"and the pipeline loaded; log {host.log_path()})",
+            highlight=False,
+        )
 
 
 @server_app.command()
@@ -61,8 +72,13 @@ def start() -> None:
 
 @server_app.command()
 def stop() -> None:
-    """Stop the background server (nothing to do when none runs)."""
+    """Stop the background server and the flow host beside it (nothing to do when none runs)."""
+    from budget_disclosures.flows import host
+
     try:
+        flow_host = host.stop()
+        if flow_host is not None:
+            console.print(f"stopped the flow host (pid {flow_host.pid})", highlight=False)
         server = background.stop()
     except OSError as error:
         console.print(f"[red]error:[/red] cannot read the server's state: {error}")

@@ -236,14 +236,16 @@ def ingest(
     """Ingest disclosure PDFs into curated Parquet datasets (documents, tables, line_items, ...).
 
     A document already ingested with the same bytes and pipeline version is skipped.
+    With the background server, a flow host left by an earlier ingest runs the command
+    (see `disclosures server --help`).
     Exit code 0 when no document failed, 1 when any failed, 2 for a usage error,
     3 when another run is writing the same curated folder, 130 when interrupted (the
     documents finished are kept).
     """
     from budget_disclosures.flows.discover import discover_pdfs
-    from budget_disclosures.flows.timing import process_started
+    from budget_disclosures.flows.timing import command_started as started_at
 
-    command_started = process_started()
+    command_started = started_at()
     _use_corrections(corrections)
     if not templates:  # before the document processes start: they read the setting
         from budget_disclosures.mappings.settings import TEMPLATES_ENV

@@ -76,6 +76,53 @@ def start_forkserver() -> None:
                 os.environ["PYTHONSAFEPATH"] = saved
 
 
+def adopt_inherited_forkserver() -> None:
+    """In a process forked from the one that started the forkserver (a command the flow host
+    runs, :mod:`flows.host_process`): use that forkserver, already warm.
+
+    The standard library checks that its forkserver still runs with ``waitpid``, which only
+    its parent may call: here that check asks the kernel whether the process exists instead.
+    If it is gone, this process starts a forkserver of its own, as a command does.
+    """
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver
+    standard_check = type(server).ensure_running
+
+    def ensure_running() -> None:
+        with server._lock:
+            pid = server._forkserver_pid
+            if pid is not None and _process_exists(pid):
+                from multiprocessing import resource_tracker
+
+                resource_tracker.ensure_running()
+                return
+        if pid is not None:  # gone: forget it (it is not our child to reap)
+            os.close(server._forkserver_alive_fd)
+            server._forkserver_address = None
+            server._forkserver_alive_fd = None
+            server._forkserver_pid = None
+        # from now on the forkserver is this process's own child: the standard check
+        del server.ensure_running
+        forkserver.ensure_running = server.ensure_running
+        standard_check(server)
+
+    server.ensure_running = ensure_running  # (what a new document process calls)
+    forkserver.ensure_running = ensure_running  # (the module's alias, bound at its import)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+        return state not in (b"Z", b"X")
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
+
+
 def _child(
     conn,
     path: str,
@@ -83,14 +130,14 @@ def _child(
     force: bool,
     reprocess_outdated: bool,
     memory_mb: int,
-    environment: dict[str, str],
+    place: Place,
     recorded_ids: list[str] | None = None,
 ) -> None:
     from budget_disclosures.extractors.limits import cap_memory
 
     from . import pipeline  # (preloaded in the forkserver: flows.warm)
 
-    adopt_environment(environment)
+    place.adopt()
     cap_memory(memory_mb)  # a bomb fails this document, not the batch or the machine
     try:
         started = time.time()
@@ -113,18 +160,46 @@ def _child(
         conn.close()
 
 
+# The file mode mask of the command a flow host runs (flows.host_process): the host's
+# forkserver has the host's own; None: the forkserver's is the command's.
+COMMAND_UMASK: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a document process works: the command's environment, working directory and
+    file mode mask as they are at its launch, not as they were when the forkserver started.
+    The command starts the forkserver before it reads its options, and some options reach the
+    document through the environment (``--corrections``, ``--no-templates``); a forkserver
+    of the flow host (:mod:`flows.host`) was started by another command, elsewhere."""
+
+    environment: dict[str, str]
+    working_directory: str
+    umask: int | None
+
+    @classmethod
+    def here(cls) -> Place:
+        return cls(dict(os.environ), os.getcwd(), COMMAND_UMASK)
+
+    def adopt(self) -> None:
+        adopt_environment(self.environment)
+        if self.working_directory != os.getcwd():
+            os.chdir(self.working_directory)
+        if self.umask is not None:
+            os.umask(self.umask)
+
+
 def adopt_environment(environment: dict[str, str]) -> None:
-    """The command's environment as it is now, not as it was when the forkserver started:
-    the command starts the forkserver before it reads its options, and some options reach
-    the document through the environment (``--corrections``, ``--no-templates``)."""
+    """The command's environment as it is now (see :class:`Place`)."""
     if environment != os.environ:
         os.environ.clear()
         os.environ.update(environment)
 
 
-def _count_pages_child(conn, paths: list[str]) -> None:
+def _count_pages_child(conn, paths: list[str], place: Place) -> None:
     from budget_disclosures.extractors.pdfium_pages import page_count
 
+    place.adopt()
     try:
         conn.send([page_count(Path(path)) for path in paths])
     finally:
@@ -145,7 +220,7 @@ def page_counts(paths: list[Path], timeout: float = 30.0) -> list[int | None]:
     context = _context()
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
-        target=_count_pages_child, args=(sender, [str(p) for p in paths]), daemon=True
+        target=_count_pages_child, args=(sender, [str(p) for p in paths], Place.here()), daemon=True
     )
     process.start()
     sender.close()
@@ -255,7 +330,7 @@ def _launch(
             force,
             again,
             memory_limit_mb(),
-            dict(os.environ),
+            Place.here(),
             recorded_ids,
         ),
         daemon=True,

@@ -5,10 +5,14 @@ migrations); it is launched here, before the CLI and its parser are imported, so
 boots while everything else loads (:func:`flows.prefect_api.launch_early`); before that,
 the document processes' forkserver starts warming up, so that the first document can start
 as soon as the command line is read. Every other command goes straight to :mod:`flows.cli`.
+
+When a flow host runs (:mod:`flows.host`), an ingest goes there instead: this process only
+hands over its command line, environment and terminal, and waits for the exit code.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -47,43 +51,69 @@ def interrupt_requested() -> bool:
 def main() -> None:
     listen_for_interrupts()
     try:
-        run_command()
-    except KeyboardInterrupt:  # before the command line was even read
+        code = run_command(sys.argv[1:])
+    except KeyboardInterrupt:  # (outside the CLI: handing over, starting the forkserver)
         from budget_disclosures.flows.cli import INTERRUPTED, say_interrupted
 
         say_interrupted()
-        exit_without_teardown(INTERRUPTED)
+        code = INTERRUPTED
+    exit_without_teardown(code)
 
 
-def run_command() -> None:
-    if starts_documents(sys.argv[1:]):
+def run_command(argv: list[str]) -> int | str | None:
+    """Run the command; its exit code. An ingest goes to the flow host when one runs that
+    matches this installation and environment (:mod:`flows.host`): it starts its first
+    document at once, with Prefect and the pipeline already imported. Otherwise this process
+    runs it, and leaves a flow host started for the next command."""
+    reads_documents = starts_documents(argv)
+    environment = dict(os.environ)  # (before the command sets options in it)
+    if reads_documents:
+        from budget_disclosures.flows.host import hand_over
+
+        handed = hand_over(argv)
+        if handed is not None:
+            return handed
         # first of all: the document processes' forkserver imports and warms the pipeline
         # (~0.4–0.6 s) while this process reaches Prefect's server and parses the command
         from budget_disclosures.flows.isolation import start_forkserver
 
         start_forkserver()
-    from budget_disclosures.flows.prefect_api import launch_early
+    code = run_cli(argv)
+    if reads_documents and code in (0, 1):
+        from budget_disclosures.flows.host import start_for_next_command
 
-    launch_early(sys.argv[1:])
-    from budget_disclosures.flows.cli import main as cli_main
+        start_for_next_command(argv, environment)
+    return code
 
+
+def run_cli(argv: list[str]) -> int | str | None:
+    """The CLI on ``argv`` (a script's, or one the flow host runs); its exit code. Ctrl-C
+    before the command line was even read ends it too, saying so."""
     try:
+        from budget_disclosures.flows.prefect_api import launch_early
+
+        launch_early(argv)
+        from budget_disclosures.flows.cli import main as cli_main
+
         cli_main()
-        code: int | str | None = 0
+        return 0
     except SystemExit as stop:
-        code = stop.code
-    exit_without_teardown(code)
+        return stop.code
+    except KeyboardInterrupt:
+        from budget_disclosures.flows.cli import INTERRUPTED, say_interrupted
+
+        say_interrupted()
+        return INTERRUPTED
 
 
-def exit_without_teardown(code: int | str | None) -> None:
+def finish_command(code: int | str | None) -> int:
     """End the command as the interpreter would — join its threads, run the exit handlers
     (Prefect's, logging's, multiprocessing's, ``weakref.finalize``), flush the standard
-    streams — but skip tearing down the objects of every imported module one by one, which
+    streams — but not tear down the objects of every imported module one by one, which
     took ~0.25 s after an ingest (Prefect, pydantic, pandas loaded), and does nothing an
-    exit handler has not done already."""
+    exit handler has not done already. Returns the exit status to end the process with."""
     import atexit
     import contextlib
-    import os
 
     shutdown = getattr(threading, "_shutdown", None)  # (the interpreter's first step: wait
     if shutdown is not None:  # for non-daemon threads)
@@ -95,7 +125,12 @@ def exit_without_teardown(code: int | str | None) -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed or broken pipe
             stream.flush()
-    os._exit(code or 0)
+    return code or 0
+
+
+def exit_without_teardown(code: int | str | None) -> None:
+    """:func:`finish_command`, then end the process."""
+    os._exit(finish_command(code))
 
 
 if __name__ == "__main__":

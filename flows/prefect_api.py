@@ -283,17 +283,35 @@ def _reporting_to(api_url: str) -> Iterator[None]:
     crashed, but stopping their thread costs up to a second at the end of every run (it
     sleeps in 1 s steps), and the isolation layer already reports a dead document process.
     """
-    from prefect.settings import (
-        PREFECT_API_URL,
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        temporary_settings,
-    )
+    import prefect.context
 
-    with temporary_settings(
-        updates={PREFECT_API_URL: api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
-    ):
+    profile = prefect.context.get_settings_context().profile
+    with prefect.context.SettingsContext(profile=profile, settings=reporting_settings(api_url)):
         yield
         drain_prefect_workers()
+
+
+# (the settings they were made from, the API URL, the settings made): see reporting_settings
+_REPORTING_SETTINGS: list[tuple[object, str, object]] = []
+
+
+def reporting_settings(api_url: str):
+    """Prefect's current settings, reporting to ``api_url`` without heartbeats. Making them
+    validates every setting again (~0.1 s of CPU); the flow host makes them for the
+    background server before its commands come (:mod:`flows.host_process`), and a command
+    reuses them when its settings are the ones they were made from."""
+    import prefect.context
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY
+
+    current = prefect.context.get_settings_context().settings
+    for base, url, made in _REPORTING_SETTINGS:
+        if base is current and url == api_url:
+            return made
+    made = current.copy_with_update(
+        updates={PREFECT_API_URL: api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    )
+    _REPORTING_SETTINGS[:] = [(current, api_url, made)]
+    return made
 
 
 @contextlib.contextmanager

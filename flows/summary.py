@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from budget_disclosures.flows.host import CODE_PACKAGES
 from budget_disclosures.mappings.settings import templates_enabled
 
 
@@ -25,24 +26,32 @@ def _package_version() -> str:
 PACKAGE_VERSION = _package_version()
 
 
-@lru_cache(maxsize=1)
 def pipeline_version() -> str:
     """Package version plus a digest of the code and rule files that make the rows.
 
     A changed rule (``mappings/*.yml``, code lists) or a changed extractor, mapping,
     validation or pipeline module is a new version, so ``--reprocess-outdated`` redoes the
-    documents it may change.
+    documents it may change. Read with templates switched off, the same code makes other
+    rows: another version. That setting is read at each call, not cached with the digest:
+    the forkserver computes the version while it warms up, before the command has read
+    ``--no-templates`` (a document so read recorded the templated version, and the next
+    default run skipped it as up to date).
     """
+    generic_only = "" if templates_enabled() else ".generic-only"
+    return f"{PACKAGE_VERSION}+{code_digest()}{generic_only}"
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """The first 8 hex digits of the digest of the code and rule files (read once)."""
     digest = hashlib.sha256()
     root = Path(__file__).resolve().parent.parent  # the package: extractors/, mappings/, …
-    for package in ("extractors", "mappings", "validation", "curation", "flows"):
+    for package in CODE_PACKAGES:
         for path in sorted((root / package).rglob("*")):
             if path.suffix in {".py", ".yml", ".csv", ".json"} and "__pycache__" not in path.parts:
                 digest.update(path.relative_to(root).as_posix().encode())
                 digest.update(path.read_bytes())
-    # read with templates switched off, the same code makes other rows: another version
-    generic_only = "" if templates_enabled() else ".generic-only"
-    return f"{PACKAGE_VERSION}+{digest.hexdigest()[:8]}{generic_only}"
+    return digest.hexdigest()[:8]
 
 
 @dataclass(slots=True)

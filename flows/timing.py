@@ -22,6 +22,16 @@ import time
 from dataclasses import asdict, dataclass
 from statistics import median
 
+# Set in a command run by the flow host (flows.host_process): the epoch at which the user's
+# command started (its client process), and that the host ran it.
+HANDED_OVER_AT: float | None = None
+
+
+def command_started() -> float:
+    """Epoch at which the user's command started: its own process's start, or, for a command
+    the flow host runs, the start of the client process that handed it over."""
+    return HANDED_OVER_AT if HANDED_OVER_AT is not None else process_started()
+
 
 def process_started() -> float:
     """Epoch at which this process started (the command's start, imports included).
@@ -110,7 +120,8 @@ def run_timing(
 
     ``overhead_per_document_s`` is the mean of ``task_s − work_s``: what orchestration and
     isolation add to each document; ``flow_process_cpu_s`` the CPU the flow's process has
-    used (the command's own, when the command runs the flow). ``overhead_share`` is the share of the flow's capacity
+    used (the command's own, when the command runs the flow; ``flow_host``: the command was
+    run by the flow host, :mod:`flows.host`). ``overhead_share`` is the share of the flow's capacity
     (its duration × workers) not spent on document work — start-up inside the flow, per-task
     overhead and idle slots at the end included; with ``command_started`` the command's
     start-up (imports, Prefect's server) counts as well.
@@ -145,6 +156,7 @@ def run_timing(
         ),
         "overhead_share": _rounded(1 - work / capacity if capacity > 0 else None),
         "flow_process_cpu_s": _rounded(process_cpu_seconds()),
+        "flow_host": HANDED_OVER_AT is not None,
     }
 
 

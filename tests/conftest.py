@@ -37,6 +37,10 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # folder, and is stopped when the session ends: `make test` leaves no process behind.
 _SERVER_DIR = Path(tempfile.mkdtemp(prefix="disclosures-tests-server-"))
 os.environ.setdefault("BUDGET_DISCLOSURES_SERVER_DIR", str(_SERVER_DIR))
+# The flow host (flows.host) is off for the tests' commands: each would otherwise be run by a
+# host an earlier test left, or replace it when its environment differs. tests/test_host.py
+# switches it on for its own commands.
+os.environ.setdefault("BUDGET_DISCLOSURES_HOST", "off")
 
 # The project's corrections/ (the demo's reviewed decisions on the sample) stay out of the tests:
 # a test that wants corrections names its own folder.

@@ -148,6 +148,25 @@ def test_a_child_reads_the_command_environment_of_its_launch(tmp_path: Path, mon
     assert summary["template"] == "generic", summary
 
 
+def test_issue_16_no_templates_set_after_the_forkserver_is_the_documents_version(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Found on the sample: the forkserver computes the pipeline version while it warms up,
+    before the command reads ``--no-templates``; a document so read recorded the templated
+    version, and the next default run skipped it as up to date, keeping generic rows."""
+    import pandas as pd
+    from budget_disclosures.mappings.loader import TEMPLATES_ENV
+
+    monkeypatch.delenv(TEMPLATES_ENV, raising=False)
+    isolation.start_forkserver()
+    monkeypatch.setenv(TEMPLATES_ENV, "off")
+    curated = tmp_path / "curated"
+    summary = isolation.ingest_isolated(SAMPLE_PDF, curated, True, 120, True)
+    assert summary["template"] == "generic", summary
+    documents = pd.concat(pd.read_parquet(p) for p in (curated / "documents").glob("*.parquet"))
+    assert documents["pipeline_version"].str.endswith(".generic-only").all()
+
+
 def test_cli_starts_the_first_document_before_the_flow(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
