@@ -6,6 +6,7 @@ batch, or stop it now (it stops itself after the idle period otherwise).
 
 from __future__ import annotations
 
+import os
 import time
 
 import typer
@@ -58,7 +59,8 @@ def status() -> None:
 
 @server_app.command()
 def start() -> None:
-    """Start the background server now (or find the running one) and wait until it answers."""
+    """Start the background server now (or find the running one) and wait until it answers;
+    and the flow host beside it, for the next ingest."""
     try:
         server, started = background.ensure()
     except OSError as error:
@@ -68,6 +70,15 @@ def start() -> None:
         console.print(f"[red]error:[/red] the server did not start; see {server.log_file}")
         raise typer.Exit(1)
     console.print(("started; " if started else "") + _describe(server), highlight=False)
+    from budget_disclosures.flows import host
+
+    # the flow host too, so that the next ingest starts at once (and not only the one after)
+    if host.ensure(dict(os.environ)):
+        flow_host = host.wait_until_ready()
+        if flow_host is None:
+            console.print(f"the flow host did not start; see {host.log_path()}", highlight=False)
+        else:
+            console.print(f"flow host: pid {flow_host.pid}", highlight=False)
 
 
 @server_app.command()

@@ -120,6 +120,8 @@ def fingerprint(environment: Mapping[str, str]) -> str:
         with contextlib.suppress(OSError):
             digest.update(f"{path}\0{os.stat(path).st_mtime_ns}\0".encode())
     for name in sorted(environment):
+        if name == HOST_ENV:
+            continue  # (whether to use a host is not something a host must share)
         if name in FINGERPRINT_ENV_NAMES or name.startswith(FINGERPRINT_ENV_PREFIXES):
             digest.update(f"{name}={environment[name]}\0".encode())
     return digest.hexdigest()[:20]
@@ -343,29 +345,48 @@ def start_for_next_command(argv: list[str], environment: Mapping[str, str]) -> N
     """After an ingest that ran itself with the background server: make sure a flow host
     fit for ``environment`` (the command's, as it started) runs for the next command —
     replacing one started for another installation or environment. Never waits for it."""
-    if not enabled(environment) or "--temporary-server" in argv:
-        return
-    if environment.get("PREFECT_API_URL"):
-        return  # (the command reported to a server of the user's, not the background one)
+    if "--temporary-server" not in argv:
+        ensure(environment)
+
+
+def ensure(environment: Mapping[str, str]) -> bool:
+    """A flow host fit for ``environment`` runs or is starting (started here if need be,
+    replacing one of another installation or environment); False when commands of this
+    environment run themselves (host switched off, a server of the user's, no background
+    server, a folder where no socket can be made or written)."""
+    if not enabled(environment) or environment.get("PREFECT_API_URL"):
+        return False  # (off; or the commands report to a server of the user's)
     if len(str(socket_path())) > SOCKET_PATH_LIMIT:
-        return
+        return False
     try:
         from budget_disclosures.flows import background
 
         server = background.read_record()
         if server is None or not background.is_running_server(server.pid):
-            return
+            return False
         with _starting_lock():
             host = read_record()
             if host is not None and is_ours(host.pid):
                 if host.fingerprint == fingerprint(environment):
-                    return
+                    return True
                 terminate(host.pid)  # (its commands in progress run on)
             elif _held(lock_path()):
-                return  # one is starting
+                return True  # one is starting
             _spawn(environment)
+            return True
     except OSError:
-        return  # (the folder is not writable: commands run themselves, as before)
+        return False  # (the folder is not writable: commands run themselves, as before)
+
+
+def wait_until_ready(timeout: float = 60.0) -> Host | None:
+    """The host once it takes commands; None if none did in time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        host = status()
+        if host is not None and host.socket.exists():
+            return host
+        time.sleep(0.1)
+    return None
 
 
 def _spawn(environment: Mapping[str, str]) -> None:

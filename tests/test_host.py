@@ -205,6 +205,22 @@ def test_another_environment_runs_itself_and_replaces_the_host(first_run, tmp_pa
     assert not (Path(env[background.SERVER_DIR_ENV]) / "host.json").exists()
 
 
+def test_server_start_starts_the_host_for_the_first_ingest(tmp_path):
+    env = _environment(tmp_path / "server")
+    try:
+        started = subprocess.run(
+            [str(CLI), "server", "start"], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert "flow host: pid" in started.stdout
+        result = _ingest(env, tmp_path, SAMPLE_PDF, "--curated", "curated")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert _last_timing(tmp_path / "curated")["flow_host"] is True
+    finally:
+        with mock.patch.dict(os.environ, env):
+            background.stop()
+
+
 def test_an_idle_host_stops_itself(tmp_path):
     env = _environment(tmp_path / "server")
     process = subprocess.Popen(
@@ -233,6 +249,7 @@ def test_the_fingerprint_follows_settings_read_at_import_only(tmp_path):
     base = {"HOME": "/home/x", "PATH": "/bin", "TERM": "xterm"}
     reference = host.fingerprint(base)
     assert host.fingerprint(base | {"TERM": "dumb", "COLUMNS": "80"}) == reference
+    assert host.fingerprint(base | {host.HOST_ENV: "on"}) == reference
     assert host.fingerprint(base | {"PREFECT_API_URL": "http://h/api"}) != reference
     assert host.fingerprint(base | {"BUDGET_DISCLOSURES_TEMPLATES": "off"}) != reference
     assert host.fingerprint(base | {"PATH": "/usr/bin"}) != reference
