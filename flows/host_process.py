@@ -134,7 +134,10 @@ def _serve(
             print(f"{time.strftime('%F %T')} the forkserver is gone: stopping", flush=True)
             return
         if readable:
-            connection, _ = listener.accept()
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # (the client gave up; out of descriptors)
+                continue
             child = _take_command(connection, listener, lock, fingerprint)
             if child is not None:
                 children.add(child)
@@ -168,23 +171,29 @@ def _take_command(
                 refusal = "another installation or environment"
             elif threading.active_count() != 1:  # pragma: no cover - a bug of ours
                 refusal = "the host has threads: it cannot fork safely"
-            if refusal is not None:
+            pid = None
+            if refusal is None:
+                try:
+                    pid = os.fork()
+                except OSError as error:  # (out of processes or memory)
+                    refusal = f"cannot fork: {error}"
+            if pid is None:
                 with contextlib.suppress(OSError):
                     host_record.send_line(connection, {"refused": refusal})
                 return None
-            pid = os.fork()
             if pid == 0:
                 code = 70
                 try:
                     listener.close()
                     lock.close()  # (the lock stays with the host)
-                    code = _run_command(connection, request, list(descriptors))
-                    descriptors.clear()  # (closed by the command)
+                    code = _run_command(connection, request, descriptors)
                 except BaseException:
                     with contextlib.suppress(Exception):
                         traceback.print_exc()
                 finally:
                     os._exit(code)
+            argv = " ".join(map(str, request.get("argv", [])))[:200]
+            print(f"{time.strftime('%F %T')} command {pid}: {argv}", flush=True)
             return pid
         finally:
             for descriptor in descriptors:
