@@ -218,6 +218,8 @@ def _rect(x0: float, top: float, x1: float, bottom: float, css: str, extra: str 
 def overlay_svg(page: ReviewPage, highlights: dict[int, list[GridCell]]) -> str:
     """The grids over the page image: table area by method, cells, finding highlights."""
     parts = [f'<svg viewBox="0 0 {page.width:.1f} {page.height:.1f}" class="overlay">']
+    if page.to_page is not None:  # (an OCR'd page's grids are in the levelled page's frame)
+        parts.append(f'<g transform="matrix({" ".join(f"{v:.5g}" for v in page.to_page)})">')
     for grid in page.grids:
         kind = _method_class(grid.method)
         for row in grid.rows:
@@ -241,6 +243,8 @@ def overlay_svg(page: ReviewPage, highlights: dict[int, list[GridCell]]) -> str:
                     f' data-finding="{number}"',
                 )
             )
+    if page.to_page is not None:
+        parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
 

@@ -4,6 +4,7 @@ Split from ``ocr.py`` (issue 18): one responsibility per file."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,6 +82,47 @@ class LevelPage:
     @property
     def scale(self) -> float:
         return self.dpi / 72.0
+
+
+Affine = tuple[float, float, float, float, float, float]  # SVG matrix(a b c d e f)
+
+
+def levelled_to_page(width: float, height: float, angle: float, quarter_turns: int) -> Affine:
+    """The map from a levelled page's coordinates (points; the page is ``width`` × ``height``
+    once levelled) back to the page as rendered, undoing :func:`level_page`: first its
+    deskew (a rotation about the centre), then its quarter turns. As an SVG ``matrix(a b c d
+    e f)``: ``x = a·x' + c·y' + e``, ``y = b·x' + d·y' + f``. The review draws OCR'd grids
+    on the page image with it: without it a scan skewed by a degree showed its grid off by
+    a few points at the page's edges, and a page turned a quarter showed it across the page.
+    """
+    matrix: Affine = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    if abs(angle) >= DEFAULT_MIN_SKEW:
+        # OpenCV turned the image by ``angle`` counter-clockwise about its centre
+        # (q = A(p - c) + c, A = [[cos, sin], [-sin, cos]], y down): p = Aᵀ(q - c) + c
+        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        cx, cy = width / 2, height / 2
+        matrix = (cos, sin, -sin, cos, cx - cos * cx + sin * cy, cy - sin * cx - cos * cy)
+    turned_width, turned_height = width, height
+    for _ in range(quarter_turns % 4):
+        # undo one clockwise quarter turn of a page now turned_width wide: (x', y') →
+        # (y', turned_width - x'); the page before it was as wide as this one is high
+        matrix = _then(matrix, (0.0, -1.0, 1.0, 0.0, 0.0, turned_width))
+        turned_width, turned_height = turned_height, turned_width
+    return matrix
+
+
+def _then(first: Affine, second: Affine) -> Affine:
+    """``second`` applied after ``first``."""
+    a1, b1, c1, d1, e1, f1 = first
+    a2, b2, c2, d2, e2, f2 = second
+    return (
+        a2 * a1 + c2 * b1,
+        b2 * a1 + d2 * b1,
+        a2 * c1 + c2 * d1,
+        b2 * c1 + d2 * d1,
+        a2 * e1 + c2 * f1 + e2,
+        b2 * e1 + d2 * f1 + f2,
+    )
 
 
 def level_page(

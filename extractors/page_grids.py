@@ -16,6 +16,7 @@ from .base import RawGrid
 from .grid import RuledGridExtractor
 from .limits import render_dpi
 from .ocr import DocumentOcr
+from .ocr_images import Affine, levelled_to_page
 from .pdfium_pages import open_pdfium, read_pdfium_page
 
 DEFAULT_REVIEW_DPI = 100  # legible 9-point figures; a 50-page document's images stay ~5 MB
@@ -23,13 +24,16 @@ DEFAULT_REVIEW_DPI = 100  # legible 9-point figures; a 50-page document's images
 
 @dataclass(frozen=True, slots=True)
 class ReviewPage:
-    """One page: its size in points, whether OCR read it, and the grids found on it."""
+    """One page: its size in points (as rendered), whether OCR read it, the grids found on
+    it, and for an OCR'd page the map from the grids' coordinates (the levelled page OCR
+    read: deskewed, turned upright) to the rendered page's (:func:`levelled_to_page`)."""
 
     number: int
     width: float
     height: float
     ocr: bool
     grids: tuple[RawGrid, ...]
+    to_page: Affine | None = None
 
 
 def read_review_pages(path: Path, numbers: Iterable[int]) -> dict[int, ReviewPage]:
@@ -45,12 +49,21 @@ def read_review_pages(path: Path, numbers: Iterable[int]) -> dict[int, ReviewPag
                 continue
             handle = pdf[number - 1]
             try:
-                page = ocr.read(read_pdfium_page(handle, number))
+                printed = read_pdfium_page(handle, number)
+                page = ocr.read(printed)
             finally:
                 handle.close()
             is_ocr = ocr.is_ocr(number)
             grids = (ocr_grids if is_ocr else text_grids).extract(str(path), page)
-            out[number] = ReviewPage(number, page.width, page.height, is_ocr, tuple(grids))
+            result = ocr.results.get(number) if is_ocr else None
+            to_page = (
+                levelled_to_page(page.width, page.height, result.angle, result.quarter_turns)
+                if result is not None
+                else None
+            )
+            out[number] = ReviewPage(
+                number, printed.width, printed.height, is_ocr, tuple(grids), to_page
+            )
     finally:
         ocr.close()
         pdf.close()

@@ -86,6 +86,24 @@ def test_deskewed_table_gives_the_same_grid():
     assert grid.n_cols == len(xs) - 1
 
 
+@pytest.mark.parametrize("quarter_turns", [0, 1, 3])
+@pytest.mark.parametrize("angle", [0.0, 0.9, -1.4])
+def test_a_levelled_point_maps_back_to_the_rendered_page(quarter_turns, angle):
+    """The review draws OCR'd grids (levelled page coordinates) on the rendered page image:
+    a mark at a known place on the rendered page, levelled as OCR levels it, maps back."""
+    from budget_disclosures.extractors.ocr_images import level_page, levelled_to_page
+
+    rendered = np.full((900, 1200), 240, np.uint8)
+    rendered[298:303, 998:1003] = 0  # a mark centred at (1000.5, 300.5) px
+    level = level_page(rendered, DPI, quarter_turns=quarter_turns, angle=angle)
+    ys, xs = np.nonzero(level.gray < 128)
+    height, width = level.gray.shape
+    a, b, c, d, e, f = levelled_to_page(width / SCALE, height / SCALE, angle, quarter_turns)
+    x, y = (xs.mean() + 0.5) / SCALE, (ys.mean() + 0.5) / SCALE
+    assert a * x + c * y + e == pytest.approx(1000.5 / SCALE, abs=1.0)
+    assert b * x + d * y + f == pytest.approx(300.5 / SCALE, abs=1.0)
+
+
 def test_quarter_turned_text_is_recognised():
     image = np.full((900, 1200), 240, np.uint8)
     for y in range(100, 850, 40):
