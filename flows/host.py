@@ -256,11 +256,13 @@ def hand_over(argv: list[str]) -> int | None:
         if not accepted or not isinstance(accepted.get("pid"), int):
             return None
         connection.settimeout(None)
-        with _forwarding_signals(accepted["pid"]):
+        with _forwarding_signals(accepted["pid"]) as forwarded:
             try:
                 finished = lines.next()
             except (OSError, ValueError):
                 finished = None
+    if (finished is None or "exit" not in finished) and forwarded:
+        return 128 + forwarded[-1]  # (killed by the signal passed on, as this process would be)
     if finished is None or not isinstance(finished.get("exit"), int):
         print(
             f"error: the flow host's command ended without an exit code (see {log_path()})",
@@ -280,7 +282,11 @@ def _request(argv: list[str]) -> dict:
         "umask": _umask(),
         "fingerprint": fingerprint(os.environ),
         "started": process_started(),
-        "encoding": [sys.stdout.encoding, sys.stdout.errors, sys.stderr.errors],
+        "encoding": [  # (a stream is None when its descriptor was closed at start)
+            getattr(sys.stdout, "encoding", None),
+            getattr(sys.stdout, "errors", None),
+            getattr(sys.stderr, "errors", None),
+        ],
     }
 
 
@@ -296,17 +302,20 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
-def _forwarding_signals(pid: int) -> Iterator[None]:
+def _forwarding_signals(pid: int) -> Iterator[list[int]]:
     """Ctrl-C (and ``kill``, a closed terminal) reach the command the host runs, which ends
     as it would on its own; this process waits for its exit code."""
 
+    forwarded: list[int] = []
+
     def forward(signum: int, frame: object) -> None:
+        forwarded.append(signum)
         with contextlib.suppress(OSError):
             os.kill(pid, signum)
 
     previous = {number: signal.signal(number, forward) for number in FORWARDED_SIGNALS}
     try:
-        yield
+        yield forwarded
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)

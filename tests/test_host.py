@@ -170,6 +170,18 @@ def test_ctrl_c_reaches_the_command_the_host_runs(first_run, tmp_path):
     assert _no_commands_within(flow_host.pid, 30.0)
 
 
+def test_kill_reaches_the_command_and_the_client_ends_as_it_would(first_run, tmp_path):
+    env, _ = first_run
+    flow_host = _ready_host(env)
+    client = _start_batch(env, tmp_path, 12)
+    _wait_for_a_document(tmp_path)
+    client.terminate()
+    _, stderr = client.communicate(timeout=60)
+    assert client.returncode == 128 + signal.SIGTERM, stderr
+    assert "without an exit code" not in stderr
+    assert _no_commands_within(flow_host.pid, 30.0)
+
+
 def test_a_killed_client_interrupts_its_command(first_run, tmp_path):
     """The command does not run on unwatched: the host's process sees its client gone."""
     env, _ = first_run
