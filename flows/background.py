@@ -41,11 +41,16 @@ from budget_disclosures.flows.prefect_api import (
     free_port,
     healthy,
 )
+from budget_disclosures.flows.server_settings import (  # noqa: F401 - (named here too)
+    DEFAULT_IDLE_MINUTES,
+    IDLE_ENV,
+    MODE_ENV,
+    SERVER_DIR_ENV,
+    idle_minutes,
+    server_dir,
+    temporary_mode,
+)
 
-SERVER_DIR_ENV = "BUDGET_DISCLOSURES_SERVER_DIR"
-MODE_ENV = "BUDGET_DISCLOSURES_SERVER"  # "background" (default) or "temporary"
-IDLE_ENV = "BUDGET_DISCLOSURES_SERVER_IDLE_MINUTES"
-DEFAULT_IDLE_MINUTES = 30.0
 # a server that has not answered this long after its start is stale (migrations on a cold
 # database take ~10 s on a 2-core machine; a busy machine more)
 STARTUP_SECONDS = 180.0
@@ -64,27 +69,6 @@ class Server:
     @property
     def ui_url(self) -> str:
         return self.api_url.removesuffix("/api")
-
-
-def server_dir() -> Path:
-    """Where the record, the lock and the server's log live."""
-    configured = os.environ.get(SERVER_DIR_ENV)
-    if configured:
-        return Path(configured)
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "budget-disclosures"
-
-
-def temporary_mode() -> bool:
-    """The user asked for a server that lives only as long as each command."""
-    return os.environ.get(MODE_ENV, "background").strip().lower() == "temporary"
-
-
-def idle_minutes() -> float:
-    try:
-        return max(float(os.environ.get(IDLE_ENV, DEFAULT_IDLE_MINUTES)), 0.05)
-    except ValueError:
-        return DEFAULT_IDLE_MINUTES
 
 
 def _record_path() -> Path:

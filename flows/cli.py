@@ -345,6 +345,11 @@ def _run_with_progress(
             TextColumn("{task.description}"),
             console=console,
             transient=True,
+            # redrawn 4 times a second (10 by default); not drawn at all when the output is
+            # no terminal (a scheduled batch's log), where rich still rendered it 10 times a
+            # second for nothing: ~0.07 s of CPU in a 3 s batch, taken from the documents
+            refresh_per_second=4,
+            disable=not console.is_terminal,
         ) as progress,
     ):
         bar = progress.add_task("starting…", total=total)

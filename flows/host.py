@@ -35,12 +35,13 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from budget_disclosures.flows.server_settings import MODE_ENV, idle_minutes, server_dir
 
 HOST_ENV = "BUDGET_DISCLOSURES_HOST"  # "on" (default) or "off"
 MODULE = "budget_disclosures.flows.host_process"
@@ -75,14 +76,10 @@ def enabled(environment: Mapping[str, str] | None = None) -> bool:
     environment = os.environ if environment is None else environment
     if environment.get(HOST_ENV, "on").strip().lower() in {"off", "0", "no", "false"}:
         return False
-    from budget_disclosures.flows.background import MODE_ENV
-
     return environment.get(MODE_ENV, "background").strip().lower() != "temporary"
 
 
 def host_dir() -> Path:
-    from budget_disclosures.flows.background import server_dir
-
     return server_dir()
 
 
@@ -399,7 +396,7 @@ def wait_until_ready(timeout: float = 60.0) -> Host | None:
 
 
 def _spawn(environment: Mapping[str, str]) -> None:
-    from budget_disclosures.flows.background import idle_minutes
+    import subprocess
 
     directory = host_dir()
     with log_path().open("ab") as log:
