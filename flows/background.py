@@ -23,32 +23,33 @@ This module imports nothing of Prefect: commands that only ask about the server 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from budget_disclosures.flows.daemons import (  # noqa: F401 - (named here too)
+    DEFAULT_IDLE_MINUTES,
+    IDLE_ENV,
+    MODE_ENV,
+    SERVER_DIR_ENV,
+    exclusive,
+    idle_minutes,
+    runs_module,
+    server_dir,
+    temporary_mode,
+    terminate,
+    write_record,
+)
 from budget_disclosures.flows.prefect_api import (
     QUIET_SERVER_ENV,
     TASK_RUN_BATCHING_ENV,
     await_health,
     free_port,
     healthy,
-)
-from budget_disclosures.flows.server_settings import (  # noqa: F401 - (named here too)
-    DEFAULT_IDLE_MINUTES,
-    IDLE_ENV,
-    MODE_ENV,
-    SERVER_DIR_ENV,
-    idle_minutes,
-    server_dir,
-    temporary_mode,
 )
 
 # a server that has not answered this long after its start is stale (migrations on a cold
@@ -75,17 +76,9 @@ def _record_path() -> Path:
     return server_dir() / "server.json"
 
 
-@contextlib.contextmanager
-def _locked() -> Iterator[None]:
+def _locked() -> contextlib.AbstractContextManager[None]:
     """The server directory's lock: one command at a time decides whether to start."""
-    directory = server_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    with (directory / "server.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return exclusive(server_dir() / "server.lock")
 
 
 def read_record() -> Server | None:
@@ -99,38 +92,18 @@ def read_record() -> Server | None:
 
 
 def _write_record(server: Server) -> None:
-    path = _record_path()
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(
-        json.dumps(
-            {
-                "pid": server.pid,
-                "api_url": server.api_url,
-                "started": server.started,
-                "log": str(server.log_file),
-            }
-        ),
-        encoding="utf-8",
-    )
-    temporary.replace(path)
+    record = {
+        "pid": server.pid,
+        "api_url": server.api_url,
+        "started": server.started,
+        "log": str(server.log_file),
+    }
+    write_record(_record_path(), record)
 
 
 def _is_ours(pid: int) -> bool:
     """The process is alive and is a background server of ours (not a reused pid)."""
-    try:
-        if Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] in "ZX":
-            return False  # exited, not yet reaped by its parent
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-    except (OSError, IndexError):
-        cmdline = b""
-    if cmdline:
-        return MODULE.encode() in cmdline
-    # no /proc, or a process caught in exec (its command line reads empty for a moment)
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
+    return runs_module(pid, MODULE)
 
 
 def is_running_server(pid: int) -> bool:
@@ -181,15 +154,7 @@ def _spawn() -> Server:
 
 def _terminate(pid: int, wait_seconds: float = 20.0) -> None:
     """SIGTERM (uvicorn shuts down cleanly), then SIGKILL if it lingers."""
-    with contextlib.suppress(OSError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + wait_seconds
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return
-        time.sleep(0.1)
-    with contextlib.suppress(OSError):
-        os.kill(pid, signal.SIGKILL)
+    terminate(pid, _alive, wait_seconds)
 
 
 def _alive(pid: int) -> bool:

@@ -29,7 +29,6 @@ will run anything itself.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -41,7 +40,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from budget_disclosures.flows.server_settings import MODE_ENV, idle_minutes, server_dir
+from budget_disclosures.flows import daemons
+from budget_disclosures.flows.daemons import MODE_ENV, current_umask, idle_minutes, server_dir
 
 HOST_ENV = "BUDGET_DISCLOSURES_HOST"  # "on" (default) or "off"
 MODULE = "budget_disclosures.flows.host_process"
@@ -100,6 +100,11 @@ def log_path() -> Path:
     return host_dir() / "host.log"
 
 
+def _starting_lock_path() -> Path:
+    """Held by a command while it decides whether to start (or stop) a host."""
+    return host_dir() / "host-start.lock"
+
+
 def fingerprint(environment: Mapping[str, str]) -> str:
     """What the host must share with a command to run it: the interpreter, this package's
     code and rule files (path, size, time), the installed packages (their folders' times),
@@ -145,16 +150,13 @@ def read_record() -> Host | None:
 
 
 def write_record(host: Host) -> None:
-    path = record_path()
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
     record = {
         "pid": host.pid,
         "socket": str(host.socket),
         "fingerprint": host.fingerprint,
         "started": host.started,
     }
-    temporary.write_text(json.dumps(record), encoding="utf-8")
-    temporary.replace(path)
+    daemons.write_record(record_path(), record)
 
 
 def forget_record(pid: int) -> None:
@@ -168,12 +170,7 @@ def forget_record(pid: int) -> None:
 
 def is_ours(pid: int) -> bool:
     """The process is alive and is a flow host of this package (not a reused pid)."""
-    try:
-        if Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] in "ZX":
-            return False
-        return MODULE.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, IndexError):
-        return False
+    return daemons.runs_module(pid, MODULE)
 
 
 # --- the conversation: one request (length-prefixed JSON and three descriptors), then JSON
@@ -276,7 +273,7 @@ def _request(argv: list[str]) -> dict:
         "argv": argv,
         "cwd": os.getcwd(),
         "env": dict(os.environ),
-        "umask": _umask(),
+        "umask": current_umask(),
         "fingerprint": fingerprint(os.environ),
         "started": process_started(),
         "encoding": [  # (a stream is None when its descriptor was closed at start)
@@ -285,17 +282,6 @@ def _request(argv: list[str]) -> dict:
             getattr(sys.stderr, "errors", None),
         ],
     }
-
-
-def _umask() -> int:
-    """This process's file mode mask, read without changing it (``os.umask`` sets it)."""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 @contextlib.contextmanager
@@ -321,32 +307,6 @@ def _forwarding_signals(pid: int) -> Iterator[list[int]]:
 # --- starting and stopping
 
 
-@contextlib.contextmanager
-def _starting_lock() -> Iterator[None]:
-    directory = host_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    with (directory / "host-start.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _held(path: Path) -> bool:
-    """Some process holds the lock at ``path`` (a host starting or running)."""
-    try:
-        with path.open("a") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            return False
-    except OSError:
-        return True
-
-
 def start_for_next_command(argv: list[str], environment: Mapping[str, str]) -> None:
     """After an ingest that ran itself with the background server: make sure a flow host
     fit for ``environment`` (the command's, as it started) runs for the next command —
@@ -370,13 +330,13 @@ def ensure(environment: Mapping[str, str]) -> bool:
         server = background.read_record()
         if server is None or not background.is_running_server(server.pid):
             return False
-        with _starting_lock():
+        with daemons.exclusive(_starting_lock_path()):
             host = read_record()
             if host is not None and is_ours(host.pid):
                 if host.fingerprint == fingerprint(environment):
                     return True
                 terminate(host.pid)  # (its commands in progress run on)
-            elif _held(lock_path()):
+            elif daemons.held(lock_path()):
                 return True  # one is starting
             _spawn(environment)
             return True
@@ -414,14 +374,7 @@ def _spawn(environment: Mapping[str, str]) -> None:
 
 def terminate(pid: int, wait_seconds: float = 10.0) -> None:
     """Stop a host: it stops taking commands and exits; the commands it runs go on."""
-    with contextlib.suppress(OSError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + wait_seconds
-    while time.monotonic() < deadline and is_ours(pid):
-        time.sleep(0.05)
-    if is_ours(pid):
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
+    daemons.terminate(pid, is_ours, wait_seconds)
 
 
 def status() -> Host | None:
@@ -431,7 +384,7 @@ def status() -> Host | None:
 
 def stop() -> Host | None:
     """Stop the flow host; the one stopped (None when none ran)."""
-    with _starting_lock():
+    with daemons.exclusive(_starting_lock_path()):
         host = read_record()
         if host is None:
             return None

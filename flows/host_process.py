@@ -243,8 +243,7 @@ def _become_the_command(request: dict, descriptors: list[int]) -> None:
         os.close(descriptor)
     _adopt_terminal(request.get("encoding"))
     os.chdir(request["cwd"])
-    os.umask(int(request["umask"]))
-    isolation.COMMAND_UMASK = int(request["umask"])
+    os.umask(int(request["umask"]))  # (document processes take it at their launch)
     os.environ.clear()
     os.environ.update(request["env"])
     sys.argv = ["disclosures", *request["argv"]]

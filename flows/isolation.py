@@ -23,6 +23,7 @@ from pathlib import Path
 
 from budget_disclosures.curation.document_index import source_index, source_key
 
+from .daemons import current_umask, process_alive
 from .timing import worker_slot
 
 _CONTEXT: multiprocessing.context.BaseContext | None = None
@@ -92,7 +93,7 @@ def adopt_inherited_forkserver() -> None:
     def ensure_running() -> None:
         with server._lock:
             pid = server._forkserver_pid
-            if pid is not None and _process_exists(pid):
+            if pid is not None and process_alive(pid):
                 from multiprocessing import resource_tracker
 
                 resource_tracker.ensure_running()
@@ -109,18 +110,6 @@ def adopt_inherited_forkserver() -> None:
 
     server.ensure_running = ensure_running  # (what a new document process calls)
     forkserver.ensure_running = ensure_running  # (the module's alias, bound at its import)
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
-        return state not in (b"Z", b"X")
-    except (OSError, IndexError):
-        try:
-            os.kill(pid, 0)
-        except OSError:
-            return False
-        return True
 
 
 def _child(
@@ -160,11 +149,6 @@ def _child(
         conn.close()
 
 
-# The file mode mask of the command a flow host runs (flows.host_process): the host's
-# forkserver has the host's own; None: the forkserver's is the command's.
-COMMAND_UMASK: int | None = None
-
-
 @dataclass(frozen=True, slots=True)
 class Place:
     """Where a document process works: the command's environment, working directory and
@@ -175,18 +159,17 @@ class Place:
 
     environment: dict[str, str]
     working_directory: str
-    umask: int | None
+    umask: int
 
     @classmethod
     def here(cls) -> Place:
-        return cls(dict(os.environ), os.getcwd(), COMMAND_UMASK)
+        return cls(dict(os.environ), os.getcwd(), current_umask())
 
     def adopt(self) -> None:
         adopt_environment(self.environment)
         if self.working_directory != os.getcwd():
             os.chdir(self.working_directory)
-        if self.umask is not None:
-            os.umask(self.umask)
+        os.umask(self.umask)
 
 
 def adopt_environment(environment: dict[str, str]) -> None:

@@ -53,10 +53,7 @@ def main() -> None:
     try:
         code = run_command(sys.argv[1:])
     except KeyboardInterrupt:  # (outside the CLI: handing over, starting the forkserver)
-        from budget_disclosures.flows.cli import INTERRUPTED, say_interrupted
-
-        say_interrupted()
-        code = INTERRUPTED
+        code = _interrupted()
     exit_without_teardown(code)
 
 
@@ -100,10 +97,15 @@ def run_cli(argv: list[str]) -> int | str | None:
     except SystemExit as stop:
         return stop.code
     except KeyboardInterrupt:
-        from budget_disclosures.flows.cli import INTERRUPTED, say_interrupted
+        return _interrupted()
 
-        say_interrupted()
-        return INTERRUPTED
+
+def _interrupted() -> int:
+    """Say the command was interrupted; its exit code."""
+    from budget_disclosures.flows.cli import INTERRUPTED, say_interrupted
+
+    say_interrupted()
+    return INTERRUPTED
 
 
 def finish_command(code: int | str | None) -> int:

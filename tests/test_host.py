@@ -157,11 +157,17 @@ def _wait_for_a_document(folder: Path, seconds: float = 60.0) -> None:
     pytest.fail("no document was written")
 
 
-def test_ctrl_c_reaches_the_command_the_host_runs(first_run, tmp_path):
+def _batch_under_way(first_run, folder: Path) -> tuple[host.Host, subprocess.Popen]:
+    """The flow host, and a client whose 12-document batch it runs, a document written."""
     env, _ = first_run
     flow_host = _ready_host(env)
-    client = _start_batch(env, tmp_path, 12)
-    _wait_for_a_document(tmp_path)
+    client = _start_batch(env, folder, 12)
+    _wait_for_a_document(folder)
+    return flow_host, client
+
+
+def test_ctrl_c_reaches_the_command_the_host_runs(first_run, tmp_path):
+    flow_host, client = _batch_under_way(first_run, tmp_path)
     client.send_signal(signal.SIGINT)
     _, stderr = client.communicate(timeout=120)
     assert client.returncode == 130, stderr
@@ -171,10 +177,7 @@ def test_ctrl_c_reaches_the_command_the_host_runs(first_run, tmp_path):
 
 
 def test_kill_reaches_the_command_and_the_client_ends_as_it_would(first_run, tmp_path):
-    env, _ = first_run
-    flow_host = _ready_host(env)
-    client = _start_batch(env, tmp_path, 12)
-    _wait_for_a_document(tmp_path)
+    flow_host, client = _batch_under_way(first_run, tmp_path)
     client.terminate()
     _, stderr = client.communicate(timeout=60)
     assert client.returncode == 128 + signal.SIGTERM, stderr
@@ -184,10 +187,7 @@ def test_kill_reaches_the_command_and_the_client_ends_as_it_would(first_run, tmp
 
 def test_a_killed_client_interrupts_its_command(first_run, tmp_path):
     """The command does not run on unwatched: the host's process sees its client gone."""
-    env, _ = first_run
-    flow_host = _ready_host(env)
-    client = _start_batch(env, tmp_path, 12)
-    _wait_for_a_document(tmp_path)
+    flow_host, client = _batch_under_way(first_run, tmp_path)
     assert _commands_of(flow_host.pid), "the host runs the command"
     client.kill()
     client.communicate(timeout=30)
